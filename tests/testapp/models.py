@@ -1,0 +1,69 @@
+"""Holders with integer, UUID and string keys, and a product with stock."""
+
+import uuid
+
+from django.db import models
+from django.db.models import F
+
+from wallets.mixins import ProductMixin, WalletMixin
+
+
+class Club(WalletMixin, models.Model):
+    name = models.CharField(max_length=50)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Org(WalletMixin, models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    name = models.CharField(max_length=50)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Tag(WalletMixin, models.Model):
+    code = models.CharField(max_length=20, primary_key=True)
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Item(ProductMixin, models.Model):
+    name = models.CharField(max_length=50)
+    price = models.DecimalField(max_digits=12, decimal_places=2)
+    stock = models.IntegerField(null=True, blank=True)  # None: unlimited
+    seller = models.ForeignKey(Org, on_delete=models.PROTECT)
+    active = models.BooleanField(default=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_amount_product(self, customer):
+        return self.price
+
+    def can_buy(self, customer, quantity=1):
+        return self.active and (self.stock is None or self.stock >= quantity)
+
+    def get_meta_product(self):
+        return {"item": self.pk, "name": self.name}
+
+    def get_product_recipient(self):
+        return self.seller
+
+    def after_purchase(self, customer, quantity, transfer):
+        if self.stock is not None:
+            Item.objects.filter(pk=self.pk).update(stock=F("stock") - quantity)
+
+
+class Voucher(WalletMixin, ProductMixin, models.Model):
+    """A product that is its own wallet holder: payments go to its wallet."""
+
+    name = models.CharField(max_length=50)
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_amount_product(self, customer):
+        return "2.50"

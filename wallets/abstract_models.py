@@ -1,0 +1,288 @@
+"""Abstract ledger models, for projects that extend them with fields of their own.
+
+Rows of the ledger are written only by the services. A transaction's amount,
+type and wallet never change; the only change a row may see is its one move
+out of ``pending``, recorded in the fields named in ``STATE_FIELDS``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+from wallets.fields import AmountField
+
+
+class ImmutableRowError(Exception):
+    """Raised when code tries to edit or delete a ledger row."""
+
+
+class LedgerQuerySet(models.QuerySet):
+    def delete(self):
+        raise ImmutableRowError(f"{self.model.__name__} rows are never deleted.")
+
+
+class AbstractWallet(models.Model):
+    holder_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    # Text so that integer, UUID and string primary keys all fit.
+    holder_id = models.CharField(max_length=64)
+    holder = GenericForeignKey("holder_type", "holder_id")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    slug = models.SlugField(max_length=64)
+    name = models.CharField(max_length=100)
+    unit = models.CharField(max_length=16, help_text="Currency or point code, e.g. USD or PTS.")
+    decimal_places = models.PositiveSmallIntegerField(default=2)
+    balance = AmountField(default=Decimal(0))
+    held = AmountField(default=Decimal(0), help_text="Reserved by pending withdrawals.")
+    is_frozen = models.BooleanField(default=False)
+    frozen_reason = models.TextField(blank=True)
+    frozen_at = models.DateTimeField(null=True, blank=True)
+    frozen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    meta = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+        constraints = [
+            models.UniqueConstraint(
+                fields=["holder_type", "holder_id", "slug"], name="%(app_label)s_wallet_slug"
+            )
+        ]
+        indexes = [models.Index(fields=["holder_type", "holder_id"])]
+        permissions = [
+            ("freeze_wallet", "Can freeze and unfreeze wallets"),
+            ("adjust_wallet", "Can post manual credit or debit adjustments"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.slug}, {self.unit})"
+
+    @property
+    def available(self) -> Decimal:
+        return self.balance - self.held
+
+    # The money methods mirror the holder's, for ``wallet.deposit(5000)``.
+    def deposit(self, amount, meta=None, confirmed=True, idempotency_key=None):
+        from wallets.services import wallet_service
+
+        return wallet_service().deposit(
+            self, amount, meta=meta, confirmed=confirmed, idempotency_key=idempotency_key
+        )
+
+    def withdraw(self, amount, meta=None, confirmed=True, idempotency_key=None):
+        from wallets.services import wallet_service
+
+        return wallet_service().withdraw(
+            self, amount, meta=meta, confirmed=confirmed, idempotency_key=idempotency_key
+        )
+
+    def force_withdraw(self, amount, meta=None, confirmed=True, idempotency_key=None):
+        from wallets.services import wallet_service
+
+        return wallet_service().force_withdraw(
+            self, amount, meta=meta, confirmed=confirmed, idempotency_key=idempotency_key
+        )
+
+    def transfer(self, to, amount, meta=None, idempotency_key=None):
+        from wallets.services import transfer_service
+
+        return transfer_service().transfer(
+            self, to, amount, meta=meta, idempotency_key=idempotency_key
+        )
+
+    def pay(self, product, quantity=1, meta=None, idempotency_key=None):
+        from wallets.services import purchase_service
+
+        return purchase_service().pay(
+            self, product, quantity=quantity, meta=meta, idempotency_key=idempotency_key
+        )
+
+    def freeze(self, reason: str = "", by=None):
+        from wallets.services import wallet_service
+
+        return wallet_service().freeze(self, reason=reason, by=by)
+
+    def unfreeze(self, by=None):
+        from wallets.services import wallet_service
+
+        return wallet_service().unfreeze(self, by=by)
+
+    def get_pending_transactions(self):
+        return self.transactions.filter(state=AbstractTransaction.State.PENDING)
+
+
+class AbstractTransaction(models.Model):
+    class Type(models.TextChoices):
+        DEPOSIT = "deposit", "Deposit"
+        WITHDRAW = "withdraw", "Withdrawal"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        CONFIRMED = "confirmed", "Confirmed"
+        REJECTED = "rejected", "Rejected"
+        CANCELED = "canceled", "Canceled"
+        EXPIRED = "expired", "Expired"
+
+    # The fields a pending row may change, once, when it is resolved.
+    STATE_FIELDS = frozenset({"state", "balance_after", "resolved_at", "resolution_note"})
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    wallet = models.ForeignKey(
+        "wallets.Wallet", on_delete=models.PROTECT, related_name="transactions"
+    )
+    type = models.CharField(max_length=16, choices=Type.choices)
+    # Signed: deposits are positive, withdrawals negative, so a wallet's
+    # balance is the sum of its confirmed amounts.
+    amount = AmountField()
+    state = models.CharField(max_length=16, choices=State.choices, db_index=True)
+    balance_after = AmountField(null=True, blank=True)
+    meta = models.JSONField(default=dict, blank=True)
+    reversal_of = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversal"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution_note = models.TextField(blank=True)
+
+    objects = LedgerQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["wallet", "-created_at", "-id"], name="%(app_label)s_tx_history"),
+            models.Index(fields=["state", "expires_at"], name="%(app_label)s_tx_pending"),
+        ]
+        permissions = [
+            ("confirm_transaction", "Can confirm or reject pending transactions"),
+            ("reverse_transaction", "Can reverse transactions"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_type_display()} {self.amount} ({self.state})"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            update_fields = kwargs.get("update_fields")
+            if update_fields is None or not set(update_fields) <= self.STATE_FIELDS:
+                raise ImmutableRowError("Ledger transactions are never edited.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableRowError("Ledger transactions are never deleted.")
+
+    @property
+    def is_pending(self) -> bool:
+        return self.state == self.State.PENDING
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.state == self.State.CONFIRMED
+
+    @property
+    def magnitude(self) -> Decimal:
+        return abs(self.amount)
+
+
+class AbstractTransfer(models.Model):
+    class Kind(models.TextChoices):
+        TRANSFER = "transfer", "Transfer"
+        PAID = "paid", "Payment"
+        GIFT = "gift", "Gift"
+        EXCHANGE = "exchange", "Exchange"
+        REFUND = "refund", "Refund"
+
+    class RefundState(models.TextChoices):
+        NONE = "none", "Not refunded"
+        PARTIAL = "partial", "Partly refunded"
+        FULL = "full", "Refunded"
+
+    STATE_FIELDS = frozenset({"refunded_amount", "refund_state"})
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    from_wallet = models.ForeignKey(
+        "wallets.Wallet", on_delete=models.PROTECT, related_name="transfers_out"
+    )
+    to_wallet = models.ForeignKey(
+        "wallets.Wallet", on_delete=models.PROTECT, related_name="transfers_in"
+    )
+    withdraw = models.OneToOneField(
+        "wallets.Transaction", on_delete=models.PROTECT, related_name="transfer_as_withdraw"
+    )
+    deposit = models.OneToOneField(
+        "wallets.Transaction", on_delete=models.PROTECT, related_name="transfer_as_deposit"
+    )
+    # What left the source (source units) and what arrived (destination units);
+    # they differ only for exchanges.
+    amount = AmountField()
+    received = AmountField()
+    rate = models.DecimalField(max_digits=30, decimal_places=12, null=True, blank=True)
+    refund_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="refunds"
+    )
+    refunded_amount = AmountField(default=Decimal(0))
+    refund_state = models.CharField(
+        max_length=16, choices=RefundState.choices, default=RefundState.NONE
+    )
+    meta = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = LedgerQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["from_wallet", "-created_at"], name="%(app_label)s_tr_from"),
+            models.Index(fields=["to_wallet", "-created_at"], name="%(app_label)s_tr_to"),
+        ]
+        permissions = [("refund_transfer", "Can refund transfers")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount} {self.uuid}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            update_fields = kwargs.get("update_fields")
+            if update_fields is None or not set(update_fields) <= self.STATE_FIELDS:
+                raise ImmutableRowError("Transfers are never edited.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableRowError("Transfers are never deleted.")
+
+    @property
+    def refundable(self) -> Decimal:
+        return self.amount - self.refunded_amount
+
+
+class AbstractIdempotencyRecord(models.Model):
+    """The first result of a call made with an idempotency key, per holder."""
+
+    scope = models.CharField(max_length=200)
+    key = models.CharField(max_length=200)
+    operation = models.CharField(max_length=32)
+    fingerprint = models.CharField(max_length=64)
+    result = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key"], name="%(app_label)s_idempotency_key")
+        ]

@@ -1,0 +1,43 @@
+"""The ``WALLETS`` settings dict, with defaults, read fresh on every access."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+DEFAULTS: dict[str, Any] = {
+    "DEFAULT_SLUG": "default",
+    "DEFAULT_NAME": "Main wallet",
+    "DEFAULT_UNIT": "USD",
+    "DEFAULT_DECIMAL_PLACES": 2,
+    "MAX_DECIMAL_PLACES": 8,
+    "WALLET_SERVICE_CLASS": "wallets.services.wallet.WalletService",
+    "TRANSFER_SERVICE_CLASS": "wallets.services.transfer.TransferService",
+    "EXCHANGE_SERVICE_CLASS": "wallets.services.exchange.ExchangeService",
+    "PURCHASE_SERVICE_CLASS": "wallets.services.purchase.PurchaseService",
+    "WALLET_MIXIN_CLASS": "wallets.mixins.WalletMixin",
+    "RATE_PROVIDER_CLASS": "wallets.rates.SettingsRateProvider",
+    "EXCHANGE_RATES": {},
+    # Pending transactions expire after this many seconds (None: never).
+    "PENDING_EXPIRY_SECONDS": None,
+}
+
+
+def get(name: str) -> Any:
+    configured = getattr(settings, "WALLETS", {}) or {}
+    if name in configured:
+        return configured[name]
+    return DEFAULTS[name]
+
+
+def get_class(name: str) -> type:
+    value = get(name)
+    return import_string(value) if isinstance(value, str) else value
+
+
+def pending_expiry() -> timedelta | None:
+    seconds = get("PENDING_EXPIRY_SECONDS")
+    return None if seconds in (None, 0) else timedelta(seconds=seconds)

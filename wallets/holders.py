@@ -1,0 +1,88 @@
+"""Wallets belong to any model instance: finding and opening them."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import IntegrityError, models
+from django.db import transaction as db_transaction
+
+from wallets import conf, signals
+from wallets.exceptions import AmountInvalid, WalletError, WalletNotFound
+from wallets.ledger import after_commit
+from wallets.models import Wallet
+
+SLUG_RE = re.compile(r"^[-a-zA-Z0-9_]+$")
+UNIT_RE = re.compile(r"^[A-Z0-9_]{1,16}$")
+
+
+def holder_filter(holder: models.Model) -> dict[str, Any]:
+    if holder.pk is None:
+        raise WalletError("Save the holder before using its wallets.")
+    return {
+        "holder_type": ContentType.objects.get_for_model(holder),
+        "holder_id": str(holder.pk),
+    }
+
+
+def wallets_of(holder: models.Model) -> models.QuerySet[Wallet]:
+    return Wallet.objects.filter(**holder_filter(holder))
+
+
+def find_wallet(holder: models.Model, slug: str) -> Wallet:
+    try:
+        return wallets_of(holder).get(slug=slug)
+    except Wallet.DoesNotExist:
+        raise WalletNotFound(f"{holder} has no wallet '{slug}'.") from None
+
+
+def clean_create_fields(slug: str, fields: dict[str, Any]) -> dict[str, Any]:
+    if not slug or not SLUG_RE.match(slug) or len(slug) > 64:
+        raise WalletError(f"'{slug}' is not a valid wallet slug (letters, digits, - and _).")
+    unit = str(fields.get("unit") or conf.get("DEFAULT_UNIT")).strip().upper()
+    if not UNIT_RE.match(unit):
+        raise WalletError(f"'{unit}' is not a valid unit code.")
+    places = fields.get("decimal_places", conf.get("DEFAULT_DECIMAL_PLACES"))
+    max_places = conf.get("MAX_DECIMAL_PLACES")
+    if isinstance(places, bool) or not isinstance(places, int) or not 0 <= places <= max_places:
+        raise AmountInvalid(f"Decimal places must be a whole number from 0 to {max_places}.")
+    default_name = conf.get("DEFAULT_NAME") if slug == conf.get("DEFAULT_SLUG") else slug
+    cleaned = {
+        "name": (fields.get("name") or default_name)[:100],
+        "unit": unit,
+        "decimal_places": places,
+        "meta": fields.get("meta") or {},
+    }
+    unknown = set(fields) - {"name", "unit", "decimal_places", "meta"}
+    if unknown:
+        raise WalletError(f"Unknown wallet fields: {', '.join(sorted(unknown))}.")
+    return cleaned
+
+
+def get_or_create_wallet(holder: models.Model, slug: str | None = None, **fields: Any) -> Wallet:
+    """Return the holder's wallet ``slug``, opening it if needed (race-safe)."""
+    slug = slug or conf.get("DEFAULT_SLUG")
+    lookup = holder_filter(holder)
+    existing = Wallet.objects.filter(**lookup, slug=slug).first()
+    if existing is not None:
+        return existing
+    values = clean_create_fields(slug, fields)
+    try:
+        with db_transaction.atomic():
+            wallet = Wallet.objects.create(**lookup, slug=slug, **values)
+    except IntegrityError:
+        # Another request opened it between our read and our insert.
+        return Wallet.objects.get(**lookup, slug=slug)
+    after_commit(signals.wallet_created, Wallet, wallet=wallet, holder=holder)
+    return wallet
+
+
+def resolve_wallet(target: Any, slug: str | None = None) -> Wallet:
+    """A Wallet stays itself; a holder becomes its wallet ``slug`` (default)."""
+    if isinstance(target, Wallet):
+        return target
+    if isinstance(target, models.Model):
+        return get_or_create_wallet(target, slug)
+    raise WalletError(f"{target!r} is neither a wallet nor a wallet holder.")

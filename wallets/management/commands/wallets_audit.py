@@ -1,0 +1,16 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from wallets.audit import audit_wallets
+from wallets.models import Wallet
+
+
+class Command(BaseCommand):
+    help = "Check every wallet's balance and held amount against its transactions."
+
+    def handle(self, *args, **options) -> None:
+        problems = audit_wallets()
+        for problem in problems:
+            self.stderr.write(f"MISMATCH {problem}")
+        if problems:
+            raise CommandError(f"{len(problems)} mismatch(es) found.")
+        self.stdout.write(f"OK: {Wallet.objects.count()} wallets match their transactions.")

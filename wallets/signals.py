@@ -1,0 +1,16 @@
+"""Signals of the wallet engine.
+
+``pre_withdraw`` and ``pre_deposit`` are sent inside the operation, before
+anything is written; a receiver that raises cancels the operation. All the
+others are sent only after the database transaction commits.
+"""
+
+from django.dispatch import Signal
+
+balance_changed = Signal()  # wallet, transaction
+transaction_created = Signal()  # transaction
+wallet_created = Signal()  # wallet, holder
+transfer_completed = Signal()  # transfer, from_wallet, to_wallet
+transaction_confirmed = Signal()  # transaction
+pre_withdraw = Signal()  # wallet, amount, meta
+pre_deposit = Signal()  # wallet, amount, meta
