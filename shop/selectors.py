@@ -1,0 +1,162 @@
+"""Readers for the catalog, orders and sales."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import F, Q, QuerySet
+
+from shop.models import Membership, Order, OrderLine, Organization, Product
+from wallets.amounts import exact, quantum
+
+
+@exact
+def price_for(product: Product, customer: Any) -> Decimal:
+    """The unit price ``customer`` pays: members of the merchant get its discount."""
+    price = product.price
+    if not product.member_discount_percent or not is_member(customer, product.merchant_id):
+        return price
+    # Round to the price's own precision so the result is payable wherever the
+    # list price is.
+    places = max(-price.as_tuple().exponent, 0)
+    discounted = price * (100 - product.member_discount_percent) / 100
+    return discounted.quantize(quantum(places), rounding=ROUND_HALF_UP)
+
+
+def is_member(user: Any, organization_id: int) -> bool:
+    if not isinstance(user, get_user_model()) or user.pk is None:
+        return False
+    return Membership.objects.filter(organization_id=organization_id, user=user).exists()
+
+
+def can_manage_merchant(user: Any, merchant: Organization | int) -> bool:
+    """Owners and managers of a merchant may refund, issue keys and see secrets."""
+    merchant_id = merchant if isinstance(merchant, int) else merchant.pk
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return Membership.objects.filter(
+        organization_id=merchant_id,
+        user=user,
+        role__in=Membership.SPENDING_ROLES,
+    ).exists()
+
+
+def merchants_for_user(user: Any) -> QuerySet[Organization]:
+    return Organization.objects.filter(kind=Organization.Kind.MERCHANT, memberships__user=user)
+
+
+def product_availability_problem(product: Product, customer: Any, quantity: int) -> str | None:
+    """Why ``customer`` cannot buy ``quantity`` of ``product`` now, or None."""
+    if not product.is_active:
+        return f"'{product}' is no longer sold."
+    if product.merchant.kind != Organization.Kind.MERCHANT:
+        return f"'{product}' is not sold by a merchant."
+    if product.stock is not None and product.stock < quantity:
+        if product.stock == 0:
+            return f"'{product}' is out of stock."
+        return f"Only {product.stock} of '{product}' left."
+    if product.is_digital:
+        if quantity != 1:
+            return f"'{product}' is digital: one per customer."
+        if has_bought(customer, product):
+            return f"You already own '{product}'."
+    return None
+
+
+def has_bought(customer: Any, product: Product) -> bool:
+    """A digital product counts as owned until its line is refunded in full."""
+    if not isinstance(customer, get_user_model()):
+        return False
+    return (
+        OrderLine.objects.filter(order__buyer=customer, product=product)
+        .exclude(refunded_quantity__gte=F("quantity"))
+        .exists()
+    )
+
+
+def catalog(
+    *,
+    q: str = "",
+    category: str = "",
+    min_price: Decimal | None = None,
+    max_price: Decimal | None = None,
+    sort: str = "name",
+) -> QuerySet[Product]:
+    """Active products of merchants, filtered and sorted for the catalog page."""
+    products = Product.objects.filter(
+        is_active=True, merchant__kind=Organization.Kind.MERCHANT
+    ).select_related("merchant")
+    if q:
+        products = products.filter(Q(name__icontains=q) | Q(description__icontains=q))
+    if category:
+        products = products.filter(category=category)
+    # AmountField compares exactly on both databases (order-preserving text on SQLite).
+    if min_price is not None:
+        products = products.filter(price__gte=min_price)
+    if max_price is not None:
+        products = products.filter(price__lte=max_price)
+    ordering = {
+        "name": ["name", "pk"],
+        "price": ["price", "pk"],
+        "-price": ["-price", "-pk"],
+        "new": ["-created_at", "-pk"],
+    }.get(sort, ["name", "pk"])
+    return products.order_by(*ordering)
+
+
+def categories() -> list[str]:
+    return list(
+        Product.objects.filter(is_active=True)
+        .exclude(category="")
+        .values_list("category", flat=True)
+        .distinct()
+        .order_by("category")
+    )
+
+
+def orders_for_buyer(user: Any) -> QuerySet[Order]:
+    return Order.objects.filter(buyer=user).prefetch_related("lines")
+
+
+def order_for_buyer(user: Any, number: str) -> Order:
+    """The buyer's order; raises Order.DoesNotExist for anyone else's."""
+    return Order.objects.prefetch_related("lines__product").get(buyer=user, number=number)
+
+
+def sales_lines(merchant: Organization) -> QuerySet[OrderLine]:
+    return (
+        OrderLine.objects.filter(merchant=merchant)
+        .select_related("order", "order__buyer", "product")
+        .order_by("-order__created_at", "-pk")
+    )
+
+
+@exact
+def revenue_by_product(merchant: Organization) -> list[dict[str, Any]]:
+    """Per product: units sold and refunded, gross and net revenue (exact sums)."""
+    rows: dict[int, dict[str, Any]] = defaultdict(
+        lambda: {"sold": 0, "refunded": 0, "gross": Decimal(0), "refunds": Decimal(0)}
+    )
+    names: dict[int, str] = {}
+    units: dict[int, str] = {}
+    for line in sales_lines(merchant).select_related("transfer"):
+        row = rows[line.product_id]
+        names[line.product_id] = line.product_name
+        units[line.product_id] = line.order.unit
+        row["sold"] += line.quantity
+        row["refunded"] += line.refunded_quantity
+        row["gross"] += line.amount
+        row["refunds"] += line.transfer.refunded_amount
+    return [
+        {
+            "product_id": pid,
+            "name": names[pid],
+            "unit": units[pid],
+            **row,
+            "net": row["gross"] - row["refunds"],
+        }
+        for pid, row in sorted(rows.items(), key=lambda item: names[item[0]])
+    ]

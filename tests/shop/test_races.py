@@ -1,0 +1,84 @@
+"""Concurrency on PostgreSQL: real threads, each with its own connection."""
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from portal.models import User
+from shop.models import Order, Organization, Product
+from shop.services import pay_cart
+from wallets.exceptions import ProductNotAvailable
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def run_in_threads(targets):
+    barrier = threading.Barrier(len(targets))
+    results = [None] * len(targets)
+
+    def runner(index, target):
+        try:
+            barrier.wait()
+            results[index] = target()
+        except Exception as exc:  # collected and asserted by the test
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=runner, args=(i, t)) for i, t in enumerate(targets)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def test_the_last_item_is_sold_once_under_parallel_buyers():
+    merchant = Organization.objects.create(name="M", slug="m", kind="merchant")
+    last = Product.objects.create(
+        merchant=merchant, name="Last one", slug="last", price=Decimal("5.00"), stock=1
+    )
+    plenty = Product.objects.create(
+        merchant=merchant, name="Plenty", slug="plenty", price=Decimal("1.00")
+    )
+    buyers = []
+    for i in range(8):
+        user = User.objects.create_user(f"b{i}", email=f"b{i}@example.com", password="pw")
+        user.deposit("20.00")
+        buyers.append(user)
+
+    def buy(user):
+        return lambda: pay_cart(user, user.wallet, [(plenty, 1), (last, 1)])
+
+    results = run_in_threads([buy(u) for u in buyers])
+
+    orders = [r for r in results if isinstance(r, Order)]
+    refused = [r for r in results if isinstance(r, ProductNotAvailable)]
+    assert len(orders) == 1, results
+    assert len(refused) == 7, results
+    last.refresh_from_db()
+    assert last.stock == 0
+    assert merchant.balance == Decimal("6.00")
+    # Nobody who was refused paid anything, not even for the other line.
+    balances = sorted(User.objects.get(pk=u.pk).balance for u in buyers)
+    assert balances == [Decimal("14.00")] + [Decimal("20.00")] * 7
+
+
+def test_the_same_buyer_retrying_in_parallel_pays_once():
+    merchant = Organization.objects.create(name="M", slug="m", kind="merchant")
+    book = Product.objects.create(
+        merchant=merchant, name="Book", slug="book", price=Decimal("5.00"), stock=10
+    )
+    user = User.objects.create_user("b", email="b@example.com", password="pw")
+    user.deposit("50.00")
+
+    results = run_in_threads(
+        [lambda: pay_cart(user, user.wallet, [(book, 1)], idempotency_key="same")] * 4
+    )
+    assert Order.objects.count() == 1
+    assert all(isinstance(r, Order) for r in results), results
+    assert User.objects.get(pk=user.pk).balance == Decimal("45.00")
+    book.refresh_from_db()
+    assert book.stock == 9
