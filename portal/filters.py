@@ -1,0 +1,63 @@
+"""django-filter FilterSets for the portal's history pages."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import django_filters
+from django import forms
+from django.db.models import Q, QuerySet
+
+from wallets.models import Transaction
+
+
+class TransactionFilter(django_filters.FilterSet):
+    date_from = django_filters.DateFilter(
+        field_name="created_at",
+        lookup_expr="date__gte",
+        label="From",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    date_to = django_filters.DateFilter(
+        field_name="created_at",
+        lookup_expr="date__lte",
+        label="To",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    type = django_filters.ChoiceFilter(choices=Transaction.Type.choices, empty_label="Any type")
+    state = django_filters.ChoiceFilter(choices=Transaction.State.choices, empty_label="Any state")
+    amount_min = django_filters.NumberFilter(
+        label="Amount at least", method="filter_amount_min", min_value=0
+    )
+    amount_max = django_filters.NumberFilter(
+        label="Amount at most", method="filter_amount_max", min_value=0
+    )
+    q = django_filters.CharFilter(label="Search", method="filter_text")
+
+    class Meta:
+        model = Transaction
+        fields = ("date_from", "date_to", "type", "state", "amount_min", "amount_max", "q")
+
+    # Amount bounds apply to the size of the movement, whichever its direction.
+    def filter_amount_min(
+        self, queryset: QuerySet[Transaction], name: str, value: Decimal
+    ) -> QuerySet[Transaction]:
+        return queryset.filter(Q(amount__gte=value) | Q(amount__lte=-value))
+
+    def filter_amount_max(
+        self, queryset: QuerySet[Transaction], name: str, value: Decimal
+    ) -> QuerySet[Transaction]:
+        return queryset.filter(amount__lte=value, amount__gte=-value)
+
+    def filter_text(
+        self, queryset: QuerySet[Transaction], name: str, value: str
+    ) -> QuerySet[Transaction]:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(meta__reference__icontains=value)
+            | Q(meta__note__icontains=value)
+            | Q(transfer_as_withdraw__to_wallet__name__icontains=value)
+            | Q(transfer_as_deposit__from_wallet__name__icontains=value)
+        )

@@ -1,0 +1,71 @@
+"""Forms of the portal: they parse input; the engine's services do the work."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from crispy_forms.helper import FormHelper
+from django import forms
+from django.conf import settings
+
+from wallets.models import Wallet
+
+
+def new_idempotency_key() -> str:
+    return uuid.uuid4().hex
+
+
+class IdempotencyKeyMixin(forms.Form):
+    """A hidden key generated when the form is first shown: resubmitting it moves money once."""
+
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("idempotency_key", new_idempotency_key())
+
+
+class WalletChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Wallet) -> str:
+        from portal.selectors import holder_label
+        from portal.templatetags.portal_money import money
+
+        frozen = " (frozen)" if obj.is_frozen else ""
+        return f"{holder_label(obj)}: {obj.name} · {money(obj.available, obj)} available{frozen}"
+
+
+class HolderChoiceField(forms.ChoiceField):
+    """ "me" or "org:<pk>"; the view supplies only the holders the user may act for."""
+
+
+class OpenWalletForm(forms.Form):
+    holder = HolderChoiceField(label="Holder")
+    name = forms.CharField(max_length=100)
+    slug = forms.SlugField(
+        max_length=64, help_text="Letters, digits, hyphens and underscores; e.g. savings."
+    )
+    unit = forms.RegexField(
+        regex=r"^[A-Za-z0-9_]{1,16}$",
+        max_length=16,
+        initial="USD",
+        help_text="Currency or point code, e.g. USD, EUR or PTS.",
+    )
+    decimal_places = forms.IntegerField(
+        min_value=0,
+        max_value=settings.WALLETS.get("MAX_DECIMAL_PLACES", 8),
+        initial=2,
+    )
+
+    def __init__(self, *args: Any, holder_choices: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["holder"].choices = holder_choices
+        if len(holder_choices) == 1:
+            self.fields["holder"].widget = forms.HiddenInput()
+            self.fields["holder"].initial = holder_choices[0][0]
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean_unit(self) -> str:
+        return self.cleaned_data["unit"].upper()

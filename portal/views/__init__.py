@@ -1,0 +1,1 @@
+"""The portal's views: thin, one engine call each. Routes are in ``portal.views.urls``."""
