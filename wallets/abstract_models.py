@@ -26,6 +26,11 @@ class LedgerQuerySet(models.QuerySet):
     def delete(self):
         raise ImmutableRowError(f"{self.model.__name__} rows are never deleted.")
 
+    def update(self, **kwargs):
+        if not set(kwargs) <= self.model.STATE_FIELDS:
+            raise ImmutableRowError(f"{self.model.__name__} amounts are never edited.")
+        return super().update(**kwargs)
+
 
 class AbstractWallet(models.Model):
     holder_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")

@@ -26,6 +26,13 @@ class WalletMixin:
         pre_delete.connect(_protect_holder_wallets, sender=cls, weak=False)
         post_delete.connect(_delete_empty_wallets, sender=cls, weak=False)
 
+    def delete(self, *args: Any, **kwargs: Any):
+        # Checked before Django opens its delete transaction, so a refused
+        # delete leaves the caller's transaction usable; the pre_delete
+        # receiver still guards queryset deletes.
+        _protect_holder_wallets(type(self), self)
+        return super().delete(*args, **kwargs)
+
     # Reading
 
     @property

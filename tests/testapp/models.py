@@ -5,6 +5,7 @@ import uuid
 from django.db import models
 from django.db.models import F
 
+from wallets.abstract_models import AbstractWallet
 from wallets.mixins import ProductMixin, WalletMixin
 
 
@@ -67,3 +68,9 @@ class Voucher(WalletMixin, ProductMixin, models.Model):
 
     def get_amount_product(self, customer):
         return "2.50"
+
+
+class TaxWallet(AbstractWallet):
+    """A project's own wallet model, extending the engine's abstract one."""
+
+    tax_exempt = models.BooleanField(default=False)

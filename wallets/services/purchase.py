@@ -10,7 +10,7 @@ from typing import Any
 from django.db import transaction as db_transaction
 
 from wallets import idempotency
-from wallets.amounts import exact, parse_amount
+from wallets.amounts import exact, parse_amount, quantum
 from wallets.exceptions import AmountInvalid, ProductNotAvailable, SameWallet, UnitMismatch
 from wallets.holders import resolve_wallet
 from wallets.ledger import ensure_active, ensure_available
@@ -89,7 +89,7 @@ class PurchaseService:
                         **meta,
                         "product": fresh.get_meta_product(),
                         "quantity": line.quantity,
-                        "unit_price": str(price),
+                        "unit_price": str(price.quantize(quantum(locked_source.decimal_places))),
                     }
                     transfer = move(
                         locked_source,

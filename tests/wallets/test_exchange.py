@@ -1,0 +1,85 @@
+from decimal import Decimal
+
+import pytest
+
+from wallets.exceptions import (
+    AmountInvalid,
+    ExchangeRateUnavailable,
+    InsufficientFunds,
+    SameWallet,
+    WalletNotFound,
+)
+from wallets.models import Transaction, Wallet
+from wallets.rates import RateProvider
+from wallets.services import ExchangeService
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def wallets(alice, settings):
+    settings.WALLETS = {
+        **settings.WALLETS,
+        "EXCHANGE_RATES": {("USD", "EUR"): "0.92", "USD:PTS": "100"},
+    }
+    alice.deposit(100)
+    return alice.get_wallet("eur", unit="EUR"), alice.get_wallet(
+        "points", unit="PTS", decimal_places=0
+    )
+
+
+def test_exchange_at_the_configured_rate(alice, wallets):
+    euros, points = wallets
+    transfer = alice.exchange("default", "eur", "10.00")
+    assert transfer.rate == Decimal("0.92") and transfer.received == Decimal("9.20")
+    assert alice.balance == 90
+    assert Wallet.objects.get(pk=euros.pk).balance == Decimal("9.2")
+    alice.exchange("default", "points", "1.23")
+    assert Wallet.objects.get(pk=points.pk).balance == 123
+
+
+def test_the_inverse_rate_is_used_when_only_one_direction_is_set(alice, wallets):
+    alice.exchange("default", "points", 1)
+    transfer = alice.exchange("points", "default", 50)
+    assert transfer.received == Decimal("0.50")
+
+
+def test_results_round_down_so_no_value_is_created(alice, wallets):
+    transfer = alice.exchange("default", "eur", "0.99")  # 0.9108 EUR
+    assert transfer.received == Decimal("0.91")
+    with pytest.raises(AmountInvalid, match="too small"):
+        alice.exchange("default", "eur", "0.01")  # 0.0092 EUR buys no cent
+
+
+def test_refusals(alice, wallets):
+    with pytest.raises(SameWallet):
+        alice.exchange("eur", "eur", 1)
+    with pytest.raises(WalletNotFound):
+        alice.exchange("default", "nope", 1)
+    with pytest.raises(InsufficientFunds):
+        alice.exchange("default", "eur", "100.01")
+    alice.get_wallet("gems", unit="GEM")
+    with pytest.raises(ExchangeRateUnavailable):
+        alice.exchange("default", "gems", 1)
+    with pytest.raises(AmountInvalid, match="decimal places"):
+        alice.exchange("default", "points", "0.001")
+    assert alice.balance == 100
+    assert Transaction.objects.count() == 1
+
+
+def test_quote_moves_nothing(alice, wallets):
+    euros, _ = wallets
+    amount, rate, received = ExchangeService.quote(alice.wallet, euros, "3.33")
+    assert (amount, rate, received) == (Decimal("3.33"), Decimal("0.92"), Decimal("3.06"))
+    assert Transaction.objects.count() == 1
+
+
+class FixedRates(RateProvider):
+    def get_rate(self, from_unit, to_unit):
+        return Decimal("2")
+
+
+def test_a_rate_provider_class_replaces_the_table(alice, wallets, settings):
+    settings.WALLETS = {**settings.WALLETS, "RATE_PROVIDER_CLASS": FixedRates}
+    transfer = alice.exchange("default", "eur", 5)
+    assert transfer.received == 10

@@ -1,0 +1,93 @@
+from decimal import Decimal
+
+import pytest
+from django.contrib import admin
+from django.contrib.contenttypes.models import ContentType
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from tests.testapp.models import Club, TaxWallet
+from wallets.abstract_models import AbstractWallet
+from wallets.models import Transaction, Transfer, Wallet
+
+pytestmark = pytest.mark.django_db
+
+
+def test_abstract_wallet_can_be_extended(alice):
+    assert AbstractWallet._meta.abstract
+    wallet = TaxWallet.objects.create(
+        holder_type=ContentType.objects.get_for_model(alice),
+        holder_id=str(alice.pk),
+        slug="tax",
+        name="Tax",
+        unit="USD",
+        balance=Decimal("12345678901234567.5"),
+        held=Decimal("0.5"),
+        tax_exempt=True,
+    )
+    fresh = TaxWallet.objects.get(pk=wallet.pk)
+    assert fresh.tax_exempt and fresh.holder == alice
+    assert fresh.available == Decimal("12345678901234567")
+
+
+def test_holders_of_different_models_with_the_same_pk_have_separate_wallets(alice):
+    club = Club.objects.create(pk=alice.pk, name="same pk")
+    alice.deposit(5)
+    club.deposit(7)
+    assert (alice.balance, club.balance) == (5, 7)
+    assert alice.wallet.pk != club.wallet.pk
+    assert club.wallet.holder == club
+
+
+def test_get_wallet_and_has_wallet(alice):
+    assert not alice.has_wallet("gems")
+    gems = alice.get_wallet("gems", name="Gems", unit="gem", decimal_places=0)
+    assert (gems.name, gems.unit, gems.decimal_places) == ("Gems", "GEM", 0)
+    assert alice.has_wallet("gems")
+    assert alice.get_wallet("gems").pk == gems.pk
+    assert alice.balance == 0 and not alice.has_wallet("default")  # reading opens nothing
+
+
+def test_audit_command_passes_on_a_consistent_ledger(alice, bob, capsys):
+    alice.deposit(10)
+    alice.withdraw(3, confirmed=False)
+    alice.transfer(bob, 2)
+    call_command("wallets_audit")
+    assert "3 wallets match" not in capsys.readouterr().err
+
+
+def test_audit_command_names_the_wallet_that_differs(alice, bob, capsys):
+    alice.deposit(10)
+    bob.deposit(5)
+    Wallet.objects.filter(pk=alice.wallet.pk).update(balance=Decimal("10.01"))
+    Wallet.objects.filter(pk=bob.wallet.pk).update(held=Decimal("1"))
+    with pytest.raises(CommandError, match="2 mismatch"):
+        call_command("wallets_audit")
+    err = capsys.readouterr().err
+    assert str(alice.wallet.uuid) in err and "balance is 10.01" in err
+    assert str(bob.wallet.uuid) in err and "held is 1" in err
+
+
+def test_ledger_models_are_read_only_in_the_admin(rf, admin_user, alice, bob):
+    alice.deposit(5)
+    alice.transfer(bob, 1)
+    request = rf.get("/")
+    request.user = admin_user
+    for model in (Transaction, Transfer):
+        model_admin = admin.site._registry[model]
+        assert not model_admin.has_add_permission(request)
+        assert not model_admin.has_change_permission(request)
+        assert not model_admin.has_delete_permission(request)
+    assert Wallet in admin.site._registry
+
+
+def test_admin_pages_render(admin_client, alice, bob):
+    alice.deposit(5)
+    transfer = alice.transfer(bob, 1)
+    for url in (
+        "/admin/wallets/wallet/",
+        "/admin/wallets/transaction/",
+        "/admin/wallets/transfer/",
+        f"/admin/wallets/transfer/{transfer.pk}/change/",
+    ):
+        assert admin_client.get(url).status_code == 200, url
