@@ -10,7 +10,7 @@ from django.utils.html import format_html
 from django_tables2.export import TableExport
 
 from portal.selectors import counterparty_label
-from portal.templatetags.portal_money import signed_money
+from portal.templatetags.portal_money import plain_amount, signed_money
 from wallets.models import Transaction
 
 # A cell that is just a number is data, not a formula, even when it starts with "-".
@@ -91,13 +91,15 @@ class TransactionTable(BaseHtmxTable):
         return signed_money(record.amount, record.wallet)
 
     def value_amount(self, record: Transaction) -> str:
-        return f"{record.amount:f}"
+        return plain_amount(record.amount, record.wallet)
 
     def render_balance_after(self, record: Transaction) -> str:
         return signed_money(record.balance_after, record.wallet).lstrip("+")
 
     def value_balance_after(self, record: Transaction) -> str:
-        return "" if record.balance_after is None else f"{record.balance_after:f}"
+        if record.balance_after is None:
+            return ""
+        return plain_amount(record.balance_after, record.wallet)
 
     def render_counterparty(self, record: Transaction) -> str:
         return counterparty_label(record) or "—"

@@ -22,6 +22,11 @@ def _quantize(value: Decimal, places: int) -> Decimal:
     return value.quantize(Decimal(1).scaleb(-places)) if places else value.quantize(Decimal(1))
 
 
+def plain_amount(value: Decimal, wallet: Wallet) -> str:
+    """A machine-readable amount at the wallet's precision, e.g. ``-3.00`` (for exports)."""
+    return f"{_quantize(Decimal(value), wallet.decimal_places):f}"
+
+
 @register.filter
 def money(value: Any, wallet: Wallet | None = None) -> str:
     """``value`` with the wallet's decimal places and unit, e.g. ``1,234.50 USD``."""
