@@ -1,0 +1,1 @@
+"""Operating the portal: health, metrics, structured logs, production settings, replicas."""
