@@ -8,7 +8,9 @@ from typing import Any
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.conf import settings
+from django.db.models import QuerySet
 
+from wallets.exceptions import WalletError
 from wallets.models import Wallet
 
 
@@ -69,3 +71,42 @@ class OpenWalletForm(forms.Form):
 
     def clean_unit(self) -> str:
         return self.cleaned_data["unit"].upper()
+
+
+class TransferForm(IdempotencyKeyMixin, forms.Form):
+    source = WalletChoiceField(
+        queryset=Wallet.objects.none(), label="From wallet", empty_label=None
+    )
+    recipient = forms.CharField(
+        max_length=254,
+        label="Recipient's email or username",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    amount = forms.DecimalField(min_value=0, decimal_places=8, max_digits=30, label="Amount")
+    note = forms.CharField(max_length=140, required=False, label="Note (optional)")
+
+    # Which field an engine error belongs to, so it shows next to the right input.
+    ERROR_FIELDS = {
+        "InsufficientFunds": "amount",
+        "AmountInvalid": "amount",
+        "RecipientNotFound": "recipient",
+        "TransferToSelf": "recipient",
+        "SameWallet": "recipient",
+        "UnitMismatch": "recipient",
+        "RecipientUnavailable": "recipient",
+        "WalletNotFound": "recipient",
+        "WalletFrozen": "source",
+    }
+
+    def __init__(self, *args: Any, wallets: QuerySet[Wallet], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["source"].queryset = wallets
+        self.fields["amount"].widget.attrs.update({"inputmode": "decimal", "step": "any"})
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def add_wallet_error(self, error: WalletError) -> None:
+        field = self.ERROR_FIELDS.get(type(error).__name__)
+        for klass in type(error).__mro__:
+            field = field or self.ERROR_FIELDS.get(klass.__name__)
+        self.add_error(field, error.message)

@@ -1,15 +1,28 @@
 """Portal-level orchestration on top of the wallet engine's public API.
 
-The engine's ``get_wallet`` is get-or-create; the portal needs "open a new wallet, and
-refuse if that slug is taken", so that refusal lives here.
+- The engine's ``get_wallet`` is get-or-create; the portal needs "open a new wallet, and
+  refuse if that slug is taken", so that refusal lives here.
+- Transfers have a review step: ``plan_transfer`` runs the checks the engine will run
+  (amount, frozen, funds, units, self) without moving money, so the review can show the
+  balance after; ``execute_transfer`` then calls the engine, which checks again under lock.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
-from wallets.exceptions import WalletError
-from wallets.models import Wallet
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+
+from portal.models import User
+from wallets import conf as wallets_conf
+from wallets.amounts import exact, parse_amount
+from wallets.exceptions import SameWallet, UnitMismatch, WalletError, WalletFrozen
+from wallets.ledger import ensure_active, ensure_available
+from wallets.models import Transfer, Wallet
+from wallets.services import transfer_service
 
 
 class WalletAlreadyExists(WalletError):
@@ -20,3 +33,121 @@ def open_wallet(holder: Any, *, slug: str, name: str, unit: str, decimal_places:
     if holder.has_wallet(slug):
         raise WalletAlreadyExists(f"You already have a wallet with the slug '{slug}'.")
     return holder.get_wallet(slug, name=name, unit=unit, decimal_places=decimal_places)
+
+
+@dataclass(frozen=True)
+class TransferPlan:
+    """What a transfer would do, shown on the review step before any money moves."""
+
+    source: Wallet
+    recipient: User
+    destination: Wallet | None  # None: the recipient's default wallet opens on arrival
+    amount: Decimal
+    available_after: Decimal
+    balance_after: Decimal
+    needs_reauthentication: bool
+
+
+class RecipientNotFound(WalletError):
+    default_message = "No account matches that email or username."
+
+
+class TransferToSelf(SameWallet):
+    default_message = (
+        "You cannot send money to yourself. Use Exchange to move between your wallets."
+    )
+
+
+class RecipientUnavailable(WalletError):
+    default_message = "The recipient cannot receive money right now."
+
+
+def recipient_wallet(recipient: User, unit: str) -> Wallet | None:
+    """The recipient's wallet for ``unit``: the default one if it matches, else the oldest."""
+    candidates = recipient.get_wallets().filter(unit=unit)
+    default_slug = wallets_conf.get("DEFAULT_SLUG")
+    return candidates.filter(slug=default_slug).first() or candidates.first()
+
+
+def needs_reauthentication(unit: str, amount: Decimal) -> bool:
+    """Large transfers ask for the password again (``PORTAL_REAUTH_THRESHOLD``, per unit)."""
+    thresholds = getattr(settings, "PORTAL_REAUTH_THRESHOLD", {}) or {}
+    limit = thresholds.get(unit, thresholds.get("*"))
+    return limit is not None and amount >= Decimal(str(limit))
+
+
+@exact
+def plan_transfer(
+    source: Wallet,
+    sender: User,
+    recipient: User | None,
+    amount: Any,
+    *,
+    check_balance: bool = True,
+) -> TransferPlan:
+    """Check a transfer as far as possible without moving money; raise the engine's errors.
+
+    On confirmation ``check_balance`` is off: a resubmitted form must reach the engine,
+    which answers a repeated idempotency key with the first transfer before it looks at
+    funds or freezes (which the first transfer changed).
+    """
+    if recipient is None:
+        raise RecipientNotFound()
+    if (
+        recipient.pk == sender.pk
+        and source.holder_type_id == _user_type_id()
+        and (source.holder_id == str(sender.pk))
+    ):
+        raise TransferToSelf()
+    destination = recipient_wallet(recipient, source.unit)
+    if destination is None and source.unit != wallets_conf.get("DEFAULT_UNIT"):
+        raise UnitMismatch(f"The recipient has no {source.unit} wallet.")
+    if destination is not None and destination.pk == source.pk:
+        raise TransferToSelf()
+    places = (
+        source.decimal_places
+        if destination is None
+        else min(source.decimal_places, destination.decimal_places)
+    )
+    value = parse_amount(amount, places)
+    if check_balance:
+        ensure_active(source)
+        if destination is not None and destination.is_frozen:
+            raise RecipientUnavailable()
+        ensure_available(source, value)
+    return TransferPlan(
+        source=source,
+        recipient=recipient,
+        destination=destination,
+        amount=value,
+        available_after=source.available - value,
+        balance_after=source.balance - value,
+        needs_reauthentication=needs_reauthentication(source.unit, value),
+    )
+
+
+def execute_transfer(
+    plan: TransferPlan, *, note: str, initiated_by: User, idempotency_key: str
+) -> Transfer:
+    """Move the money through the engine's transfer service (once per idempotency key)."""
+    meta = {"note": note} if note else {}
+    if plan.source.holder_type_id != _user_type_id():
+        meta["initiated_by"] = initiated_by.username
+    try:
+        return transfer_service().transfer(
+            plan.source,
+            plan.destination or plan.recipient,
+            plan.amount,
+            meta=meta,
+            idempotency_key=idempotency_key,
+        )
+    except WalletFrozen:
+        # The engine names the frozen wallet and why; the sender may only learn about theirs.
+        plan.source.refresh_from_db(fields=["is_frozen", "frozen_reason"])
+        if plan.source.is_frozen:
+            raise
+        raise RecipientUnavailable() from None
+
+
+def _user_type_id() -> int:
+    return ContentType.objects.get_for_model(User).pk

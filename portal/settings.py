@@ -166,6 +166,20 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# allauth's defaults, tightened for a money site: per IP and per account.
+ACCOUNT_RATE_LIMITS = {
+    "login": "20/m/ip",
+    "login_failed": "5/300s/key,20/m/ip",
+    "signup": "5/h/ip",
+    "reset_password": "5/h/ip,3/h/key",
+    "reset_password_from_key": "20/m/ip",
+    "change_password": "5/m/user",
+    "reauthenticate": "10/m/user",
+}
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
+# Transfers at or above this amount (per unit; "*" for any other unit) ask for the
+# password again unless the user re-authenticated in the last few minutes.
+PORTAL_REAUTH_THRESHOLD = {"USD": "1000", "EUR": "1000", "*": "100000"}
 
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",

@@ -41,6 +41,13 @@ def balance_cards(request: HtmxHttpRequest) -> HttpResponse:
 
 
 @login_required
+def balance_list(request: HtmxHttpRequest) -> HttpResponse:
+    """The compact balance list beside money forms, refreshed on ``balanceChanged``."""
+    context = {"balance_wallets": selectors.wallets_for_user(request.user)}
+    return TemplateResponse(request, "portal/includes/balance_list.html", context)
+
+
+@login_required
 @require_http_methods(["POST"])
 def open_wallet_view(request: HtmxHttpRequest) -> HttpResponse:
     form = OpenWalletForm(

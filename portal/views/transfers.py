@@ -1,0 +1,136 @@
+"""Sending money: form, recipient lookup, review, confirm, receipt."""
+
+from __future__ import annotations
+
+from allauth.account.decorators import reauthentication_required
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import push_url, trigger_client_event
+
+from portal import selectors
+from portal.forms import TransferForm
+from portal.services import TransferPlan, execute_transfer, needs_reauthentication, plan_transfer
+from portal.views.base import HtmxHttpRequest, partial
+from wallets.exceptions import WalletError
+
+TEMPLATE = "portal/transfer.html"
+
+
+def _form(request: HtmxHttpRequest, data: dict | None = None) -> TransferForm:
+    wallets = selectors.wallets_for_user(request.user, spend=True)
+    if data is not None:
+        return TransferForm(data, wallets=wallets)
+    source = (
+        wallets.filter(uuid=request.GET.get("from")).first() if request.GET.get("from") else None
+    )
+    return TransferForm(wallets=wallets, initial={"source": source})
+
+
+def _plan(
+    request: HtmxHttpRequest, form: TransferForm, *, check_balance: bool = True
+) -> TransferPlan:
+    data = form.cleaned_data
+    return plan_transfer(
+        data["source"],
+        request.user,
+        selectors.find_recipient(data["recipient"]),
+        data["amount"],
+        check_balance=check_balance,
+    )
+
+
+def _render(request: HtmxHttpRequest, context: dict, status: int = 200) -> HttpResponse:
+    context.setdefault("balance_wallets", selectors.wallets_for_user(request.user))
+    plan = context.get("plan")
+    if plan is not None:
+        context["recipient_masked"] = selectors.mask_identity(plan.recipient)
+    template = partial(TEMPLATE, request, "transfer-flow")
+    return TemplateResponse(request, template, context, status=status)
+
+
+@login_required
+def transfer(request: HtmxHttpRequest) -> HttpResponse:
+    """GET shows the form; POST checks it and shows the review step (nothing moves yet)."""
+    if request.method != "POST":
+        return _render(request, {"form": _form(request), "step": "form"})
+    form = _form(request, request.POST)
+    if form.is_valid() and "edit" not in request.POST:
+        try:
+            plan = _plan(request, form)
+        except WalletError as error:
+            form.add_wallet_error(error)
+        else:
+            return _render(request, {"form": form, "plan": plan, "step": "review"})
+    status = 422 if form.errors else 200
+    return _render(request, {"form": form, "step": "form"}, status=status)
+
+
+def _is_large_transfer(request: HtmxHttpRequest) -> bool:
+    form = _form(request, request.POST)
+    if not form.is_valid():
+        return False
+    return needs_reauthentication(form.cleaned_data["source"].unit, form.cleaned_data["amount"])
+
+
+@login_required
+@require_POST
+@reauthentication_required(enabled=_is_large_transfer)
+def transfer_confirm(request: HtmxHttpRequest) -> HttpResponse:
+    form = _form(request, request.POST)
+    if form.is_valid():
+        try:
+            plan = _plan(request, form, check_balance=False)
+            result = execute_transfer(
+                plan,
+                note=form.cleaned_data["note"],
+                initiated_by=request.user,
+                idempotency_key=form.cleaned_data["idempotency_key"],
+            )
+        except WalletError as error:
+            form.add_wallet_error(error)
+        else:
+            receipt_url = reverse("portal:transfer_receipt", args=[result.uuid])
+            if not request.htmx:
+                return redirect(receipt_url)
+            context = {"transfer": result, "step": "receipt", **_receipt_context(request, result)}
+            response = _render(request, context)
+            push_url(response, receipt_url)
+            return trigger_client_event(response, "balanceChanged", after="settle")
+    return _render(request, {"form": form, "step": "form"}, status=422)
+
+
+@login_required
+@require_GET
+def recipient_lookup(request: HtmxHttpRequest) -> HttpResponse:
+    """One masked match for an exact email or username, never a list of users."""
+    query = request.GET.get("recipient", "").strip()
+    recipient = selectors.find_recipient(query) if len(query) >= 3 else None
+    context = {
+        "query": query,
+        "match": selectors.mask_identity(recipient) if recipient else "",
+        "is_self": recipient is not None and recipient.pk == request.user.pk,
+    }
+    return TemplateResponse(request, "portal/includes/recipient_match.html", context)
+
+
+def _receipt_context(request: HtmxHttpRequest, result) -> dict:
+    visible = selectors.wallets_for_user(request.user)
+    sent = visible.filter(pk=result.from_wallet_id).exists()
+    return {
+        "sent": sent,
+        "own_wallet": result.from_wallet if sent else result.to_wallet,
+        "other_wallet": result.to_wallet if sent else result.from_wallet,
+        "own_transaction": result.withdraw if sent else result.deposit,
+        "counterparty": selectors.counterparty_label(result.withdraw if sent else result.deposit),
+    }
+
+
+@login_required
+def transfer_receipt(request: HtmxHttpRequest, transfer_uuid: str) -> HttpResponse:
+    result = selectors.transfer_for_user(request.user, transfer_uuid)
+    context = {"transfer": result, "step": "receipt", **_receipt_context(request, result)}
+    return _render(request, context)
