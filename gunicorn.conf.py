@@ -24,6 +24,9 @@ max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "100"))
 # The load balancer in front sets X-Forwarded-*; trust it from any address only
 # because the pods are not reachable from outside the cluster network.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
+# The runtime control socket (gunicornc) is not used in containers, and two
+# servers on one host would fight over its default path.
+control_socket_disable = os.environ.get("GUNICORN_CONTROL_SOCKET", "") != "1"
 worker_tmp_dir = "/dev/shm" if Path("/dev/shm").is_dir() else None
 
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
@@ -46,6 +49,9 @@ logconfig_dict = {
             "stream": "ext://sys.stderr",
         },
     },
+    # gunicorn merges this over its defaults, whose root logger names a handler
+    # that would no longer exist.
+    "root": {"handlers": ["stderr"], "level": "INFO"},
     "loggers": {
         "gunicorn.error": {"handlers": ["stderr"], "level": loglevel.upper(), "propagate": False},
         "gunicorn.access": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
