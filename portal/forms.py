@@ -110,3 +110,32 @@ class TransferForm(IdempotencyKeyMixin, forms.Form):
         for klass in type(error).__mro__:
             field = field or self.ERROR_FIELDS.get(klass.__name__)
         self.add_error(field, error.message)
+
+
+class MoneyRequestForm(IdempotencyKeyMixin, forms.Form):
+    """A top-up or payout request: it becomes a pending transaction that staff resolve."""
+
+    wallet = WalletChoiceField(queryset=Wallet.objects.none(), label="Wallet", empty_label=None)
+    amount = forms.DecimalField(min_value=0, decimal_places=8, max_digits=30)
+    reference = forms.CharField(max_length=140)
+
+    def __init__(self, *args: Any, wallets: QuerySet[Wallet], kind: str, **kwargs: Any) -> None:
+        super().__init__(*args, prefix=kind, **kwargs)
+        self.kind = kind
+        self.fields["wallet"].queryset = wallets
+        self.fields["amount"].widget.attrs.update({"inputmode": "decimal", "step": "any"})
+        if kind == "topup":
+            self.fields["reference"].label = "Payment reference"
+            self.fields["reference"].help_text = "The reference of the payment you made to us."
+        else:
+            self.fields["reference"].label = "Pay out to"
+            self.fields["reference"].help_text = "Your bank account or payout reference."
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def add_wallet_error(self, error: WalletError) -> None:
+        name = type(error).__name__
+        field = "amount" if name in {"AmountInvalid", "InsufficientFunds"} else None
+        if name == "WalletFrozen":
+            field = "wallet"
+        self.add_error(field, error.message)

@@ -192,3 +192,14 @@ def counterparty_transfer(tx: Transaction) -> Transfer | None:
         except Transfer.DoesNotExist:
             continue
     return None
+
+
+def pending_transaction_for_user(user: User, tx_uuid: Any, *, spend: bool = False) -> Transaction:
+    tx = (
+        Transaction.objects.select_related("wallet")
+        .filter(uuid=tx_uuid, wallet__in=wallets_for_user(user, spend=spend))
+        .first()
+    )
+    if tx is None:
+        raise Http404("No such transaction.")
+    return tx

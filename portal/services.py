@@ -21,8 +21,8 @@ from wallets import conf as wallets_conf
 from wallets.amounts import exact, parse_amount
 from wallets.exceptions import SameWallet, UnitMismatch, WalletError, WalletFrozen
 from wallets.ledger import ensure_active, ensure_available
-from wallets.models import Transfer, Wallet
-from wallets.services import transfer_service
+from wallets.models import Transaction, Transfer, Wallet
+from wallets.services import transfer_service, wallet_service
 
 
 class WalletAlreadyExists(WalletError):
@@ -151,3 +151,35 @@ def execute_transfer(
 
 def _user_type_id() -> int:
     return ContentType.objects.get_for_model(User).pk
+
+
+def request_top_up(
+    wallet: Wallet, amount: Any, *, reference: str, requested_by: User, idempotency_key: str
+) -> Transaction:
+    """A pending deposit: nothing is credited until staff confirm the payment arrived."""
+    meta = {"reference": reference, "request": "top-up", "requested_by": requested_by.username}
+    return wallet_service().deposit(
+        wallet, amount, meta=meta, confirmed=False, idempotency_key=idempotency_key
+    )
+
+
+def request_payout(
+    wallet: Wallet, amount: Any, *, reference: str, requested_by: User, idempotency_key: str
+) -> Transaction:
+    """A pending withdrawal: the amount is held at once and leaves when staff pay it out."""
+    meta = {"reference": reference, "request": "payout", "requested_by": requested_by.username}
+    return wallet_service().withdraw(
+        wallet, amount, meta=meta, confirmed=False, idempotency_key=idempotency_key
+    )
+
+
+class NotCancelable(WalletError):
+    default_message = "Only a pending withdrawal can be canceled."
+
+
+def cancel_pending_withdrawal(tx: Transaction, *, canceled_by: User) -> Transaction:
+    if tx.type != Transaction.Type.WITHDRAW or not tx.is_pending:
+        raise NotCancelable()
+    return wallet_service().reject_transaction(
+        tx, reason=f"Canceled by {canceled_by.username}", state=Transaction.State.CANCELED
+    )

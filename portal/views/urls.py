@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from portal.views import dashboard, transfers, wallets
+from portal.views import dashboard, pending, transfers, wallets
 
 app_name = "portal"
 
@@ -13,6 +13,10 @@ urlpatterns = [
     path("wallets/open/", dashboard.open_wallet_view, name="open_wallet"),
     path("wallets/<uuid:wallet_uuid>/", wallets.WalletHistoryView.as_view(), name="wallet"),
     path("transactions/<uuid:tx_uuid>/", wallets.transaction_receipt, name="transaction"),
+    path("pending/", pending.pending_list, name="pending"),
+    path("pending/<uuid:tx_uuid>/cancel/", pending.cancel_pending, name="cancel_pending"),
+    path("requests/", pending.money_requests, name="requests"),
+    path("requests/<str:kind>/", pending.money_request_submit, name="request_submit"),
     path("transfer/", transfers.transfer, name="transfer"),
     path("transfer/lookup/", transfers.recipient_lookup, name="recipient_lookup"),
     path("transfer/confirm/", transfers.transfer_confirm, name="transfer_confirm"),
