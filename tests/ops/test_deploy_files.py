@@ -1,0 +1,173 @@
+"""The deployment examples parse and fit the code: probes, commands, variables, metrics."""
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from prometheus_client import REGISTRY
+
+from tests.ops.conftest import ROOT
+
+DEPLOY = ROOT / "docs" / "deploy"
+REQUIRED_IN_PRODUCTION = {"SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS"}
+# Variables the secretRef supplies; the rest must be in the ConfigMap.
+SECRET_VARIABLES = {"SECRET_KEY", "DATABASE_URL"}
+
+
+@pytest.fixture(scope="module")
+def manifests() -> dict[str, dict]:
+    documents = list(yaml.safe_load_all((DEPLOY / "kubernetes.yaml").read_text()))
+    by_kind = {}
+    for doc in documents:
+        assert {"apiVersion", "kind", "metadata"} <= doc.keys(), doc
+        assert doc["kind"] not in by_kind, f"two {doc['kind']} documents"
+        by_kind[doc["kind"]] = doc
+    return by_kind
+
+
+def web_container(deployment: dict) -> dict:
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    return container
+
+
+def test_the_manifest_has_every_required_object(manifests):
+    assert {
+        "Deployment",
+        "HorizontalPodAutoscaler",
+        "PodDisruptionBudget",
+        "Job",
+        "Service",
+        "ConfigMap",
+    } <= manifests.keys()
+    assert manifests["HorizontalPodAutoscaler"]["apiVersion"] == "autoscaling/v2"
+    assert manifests["PodDisruptionBudget"]["apiVersion"] == "policy/v1"
+
+
+def test_the_deployment_probes_the_health_endpoints(manifests):
+    container = web_container(manifests["Deployment"])
+    ports = {port["name"]: port["containerPort"] for port in container["ports"]}
+    readiness = container["readinessProbe"]["httpGet"]
+    liveness = container["livenessProbe"]["httpGet"]
+    assert readiness["path"] == "/readyz"
+    assert liveness["path"] == "/healthz"
+    assert readiness["port"] in ports and liveness["port"] in ports
+    env = {item["name"]: item["value"] for item in container.get("env", [])}
+    assert int(env["PORT"]) == ports[readiness["port"]]
+
+
+def test_the_deployment_runs_gunicorn_with_the_config_and_production_settings(manifests):
+    container = web_container(manifests["Deployment"])
+    assert container["command"][:2] == ["gunicorn", "portal.wsgi:application"]
+    assert "gunicorn.conf.py" in container["command"]
+    sources = {
+        next(iter(source)): next(iter(source.values()))["name"] for source in container["envFrom"]
+    }
+    assert sources == {"configMapRef": "wallet-portal", "secretRef": "wallet-portal"}
+    config = manifests["ConfigMap"]["data"]
+    assert config["DJANGO_ENV"] == "production"
+    assert config.keys() >= REQUIRED_IN_PRODUCTION - SECRET_VARIABLES
+    assert "*" not in config["ALLOWED_HOSTS"]
+    assert all(isinstance(value, str) for value in config.values())
+
+
+def test_selectors_autoscaler_and_budget_point_at_the_web_pods(manifests):
+    deployment = manifests["Deployment"]
+    pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
+    selector = deployment["spec"]["selector"]["matchLabels"]
+    assert selector.items() <= pod_labels.items()
+    assert manifests["Service"]["spec"]["selector"].items() <= pod_labels.items()
+    pdb = manifests["PodDisruptionBudget"]["spec"]
+    assert pdb["selector"]["matchLabels"].items() <= pod_labels.items()
+
+    hpa = manifests["HorizontalPodAutoscaler"]["spec"]
+    assert hpa["scaleTargetRef"] == {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "name": deployment["metadata"]["name"],
+    }
+    assert 1 <= hpa["minReplicas"] <= hpa["maxReplicas"]
+    assert hpa["metrics"]
+    # Draining a node can never take the portal below its budget to zero.
+    assert 0 < pdb["minAvailable"] < hpa["minReplicas"]
+
+
+def test_the_migration_job_migrates_with_the_same_image_and_settings(manifests):
+    job = manifests["Job"]["spec"]["template"]["spec"]
+    (container,) = job["containers"]
+    assert container["command"] == ["python", "manage.py", "migrate", "--noinput"]
+    assert job["restartPolicy"] in {"Never", "OnFailure"}
+    web = web_container(manifests["Deployment"])
+    assert container["image"] == web["image"]
+    assert container["envFrom"] == web["envFrom"]
+
+
+def known_metric_names() -> set[str]:
+    suffixes = {"counter": ("_total",), "histogram": ("_bucket", "_sum", "_count")}
+    names = set()
+    for metric in REGISTRY.collect():
+        names.add(metric.name)
+        names.update(metric.name + suffix for suffix in suffixes.get(metric.type, ()))
+    return names
+
+
+def test_alert_rules_are_complete_and_use_existing_metrics():
+    rules_file = yaml.safe_load((DEPLOY / "prometheus-alerts.yaml").read_text())
+    rules = [rule for group in rules_file["groups"] for rule in group["rules"]]
+    assert all(group["name"] for group in rules_file["groups"])
+    names = [rule["alert"] for rule in rules]
+    assert len(names) == len(set(names))
+    known = known_metric_names()
+    for rule in rules:
+        assert {"alert", "expr", "for", "labels", "annotations"} <= rule.keys(), rule
+        assert rule["labels"]["severity"] in {"page", "ticket"}
+        assert rule["annotations"]["summary"]
+        assert re.fullmatch(r"\d+[smh]", rule["for"]), rule["for"]
+        for metric in re.findall(r"\bportal_[a-z_]+", rule["expr"]):
+            assert metric in known, f"{rule['alert']} uses unknown metric {metric}"
+    exprs = " ".join(rule["expr"] for rule in rules)
+    # The issue's three: error rate, latency, webhook failures.
+    assert 'status=~"5.."' in exprs
+    assert "portal_http_request_duration_seconds_bucket" in exprs
+    assert 'portal_webhook_deliveries_total{outcome="failed"}' in exprs
+
+
+def environment_variables_read_by_the_code() -> set[str]:
+    pattern = re.compile(
+        r"""(?:environ\.get\(\s*|environ\[\s*|env_bool\(\s*|env_list\(\s*)["']([A-Z][A-Z0-9_]+)["']"""
+    )
+    names = set()
+    for path in (ROOT / "portal" / "settings.py", ROOT / "gunicorn.conf.py"):
+        names.update(pattern.findall(path.read_text()))
+    return names
+
+
+def test_the_env_example_documents_every_variable_with_a_comment():
+    lines = (ROOT / ".env.production.example").read_text().splitlines()
+    variable = re.compile(r"^#?\s?([A-Z][A-Z0-9_]+)=")
+    documented = {}
+    for index, line in enumerate(lines):
+        match = variable.match(line)
+        if not match:
+            continue
+        # A variable is explained by the comment above its group of variables.
+        above = index - 1
+        while above >= 0 and variable.match(lines[above]):
+            above -= 1
+        documented[match.group(1)] = above >= 0 and lines[above].startswith("# ")
+    read = environment_variables_read_by_the_code() - {"DJANGO_SETTINGS_MODULE"}
+    assert read >= REQUIRED_IN_PRODUCTION
+    missing = read - documented.keys()
+    assert not missing, f"add these to .env.production.example: {sorted(missing)}"
+    undocumented = [name for name, has_comment in documented.items() if not has_comment]
+    assert not undocumented
+
+
+def test_the_procfile_migrates_on_release_and_serves_with_the_gunicorn_config():
+    entries = dict(
+        line.split(": ", 1) for line in (ROOT / "Procfile").read_text().splitlines() if line
+    )
+    assert entries["release"] == "python manage.py migrate --noinput"
+    assert entries["web"].startswith("gunicorn portal.wsgi:application")
+    assert "gunicorn.conf.py" in entries["web"]
+    assert Path(ROOT / "gunicorn.conf.py").is_file()
