@@ -139,3 +139,47 @@ class MoneyRequestForm(IdempotencyKeyMixin, forms.Form):
         if name == "WalletFrozen":
             field = "wallet"
         self.add_error(field, error.message)
+
+
+class ExchangeForm(IdempotencyKeyMixin, forms.Form):
+    """Swap value between two wallets of one holder at the configured rate."""
+
+    from_wallet = WalletChoiceField(queryset=Wallet.objects.none(), label="From", empty_label=None)
+    to_wallet = WalletChoiceField(queryset=Wallet.objects.none(), label="To", empty_label=None)
+    amount = forms.DecimalField(min_value=0, decimal_places=8, max_digits=30)
+    # The rate the user reviewed; a different rate at confirmation is shown again first.
+    quoted_rate = forms.DecimalField(required=False, widget=forms.HiddenInput)
+
+    ERROR_FIELDS = {
+        "AmountInvalid": "amount",
+        "InsufficientFunds": "amount",
+        "SameWallet": "to_wallet",
+        "ExchangeRateUnavailable": "to_wallet",
+        "WalletFrozen": None,
+    }
+
+    def __init__(self, *args: Any, wallets: QuerySet[Wallet], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["from_wallet"].queryset = wallets
+        self.fields["to_wallet"].queryset = wallets
+        self.fields["amount"].widget.attrs.update({"inputmode": "decimal", "step": "any"})
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        source, destination = data.get("from_wallet"), data.get("to_wallet")
+        if (
+            source
+            and destination
+            and (source.holder_type_id, source.holder_id)
+            != (
+                destination.holder_type_id,
+                destination.holder_id,
+            )
+        ):
+            self.add_error("to_wallet", "Both wallets must belong to the same holder.")
+        return data
+
+    def add_wallet_error(self, error: WalletError) -> None:
+        self.add_error(self.ERROR_FIELDS.get(type(error).__name__), error.message)

@@ -22,7 +22,7 @@ from wallets.amounts import exact, parse_amount
 from wallets.exceptions import SameWallet, UnitMismatch, WalletError, WalletFrozen
 from wallets.ledger import ensure_active, ensure_available
 from wallets.models import Transaction, Transfer, Wallet
-from wallets.services import transfer_service, wallet_service
+from wallets.services import exchange_service, transfer_service, wallet_service
 
 
 class WalletAlreadyExists(WalletError):
@@ -182,4 +182,45 @@ def cancel_pending_withdrawal(tx: Transaction, *, canceled_by: User) -> Transact
         raise NotCancelable()
     return wallet_service().reject_transaction(
         tx, reason=f"Canceled by {canceled_by.username}", state=Transaction.State.CANCELED
+    )
+
+
+@dataclass(frozen=True)
+class ExchangeQuote:
+    source: Wallet
+    destination: Wallet
+    amount: Decimal
+    rate: Decimal
+    received: Decimal
+
+
+class RateChanged(WalletError):
+    default_message = "The exchange rate changed since you reviewed it. Check the new quote."
+
+
+def quote_exchange(source: Wallet, destination: Wallet, amount: Any) -> ExchangeQuote:
+    """The engine's quote, plus the funds and freeze checks the exchange itself will make."""
+    value, rate, received = exchange_service().quote(source, destination, amount)
+    ensure_active(source, destination)
+    ensure_available(source, value)
+    return ExchangeQuote(source, destination, value, rate, received)
+
+
+def execute_exchange(
+    source: Wallet,
+    destination: Wallet,
+    amount: Decimal,
+    *,
+    quoted_rate: Decimal | None,
+    idempotency_key: str,
+) -> Transfer:
+    _, rate, _ = exchange_service().quote(source, destination, amount)
+    if quoted_rate is not None and rate != quoted_rate:
+        raise RateChanged()
+    return exchange_service().exchange(
+        source.holder,
+        source.slug,
+        destination.slug,
+        amount,
+        idempotency_key=idempotency_key,
     )

@@ -76,3 +76,11 @@ def balance_chart(wallet: Wallet, days: int = 30) -> dict[str, Any]:
         "height": CHART_HEIGHT,
         "summary": summary,
     }
+
+
+@register.filter
+def rate(value: Any) -> str:
+    """An exchange rate without trailing zeros: ``0.92``, ``100``."""
+    if value is None or value == "":
+        return ""
+    return f"{Decimal(value).normalize():f}"

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from portal.views import dashboard, pending, transfers, wallets
+from portal.views import dashboard, exchange, pending, transfers, wallets
 
 app_name = "portal"
 
@@ -17,6 +17,8 @@ urlpatterns = [
     path("pending/<uuid:tx_uuid>/cancel/", pending.cancel_pending, name="cancel_pending"),
     path("requests/", pending.money_requests, name="requests"),
     path("requests/<str:kind>/", pending.money_request_submit, name="request_submit"),
+    path("exchange/", exchange.exchange, name="exchange"),
+    path("exchange/confirm/", exchange.exchange_confirm, name="exchange_confirm"),
     path("transfer/", transfers.transfer, name="transfer"),
     path("transfer/lookup/", transfers.recipient_lookup, name="recipient_lookup"),
     path("transfer/confirm/", transfers.transfer_confirm, name="transfer_confirm"),
