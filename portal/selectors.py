@@ -203,3 +203,15 @@ def pending_transaction_for_user(user: User, tx_uuid: Any, *, spend: bool = Fals
     if tx is None:
         raise Http404("No such transaction.")
     return tx
+
+
+def memberships_for_user(user: User) -> QuerySet[Membership]:
+    return (
+        Membership.objects.filter(user=user)
+        .select_related("organization")
+        .order_by("organization__name")
+    )
+
+
+def organization_members(organization: Organization) -> QuerySet[Membership]:
+    return organization.memberships.select_related("user").order_by("role", "user__username")

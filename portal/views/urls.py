@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from portal.views import dashboard, exchange, pending, transfers, wallets
+from portal.views import dashboard, exchange, organizations, pending, transfers, wallets
 
 app_name = "portal"
 
@@ -17,6 +17,12 @@ urlpatterns = [
     path("pending/<uuid:tx_uuid>/cancel/", pending.cancel_pending, name="cancel_pending"),
     path("requests/", pending.money_requests, name="requests"),
     path("requests/<str:kind>/", pending.money_request_submit, name="request_submit"),
+    path("organizations/", organizations.organization_list, name="organizations"),
+    path(
+        "organizations/<slug:slug>/",
+        organizations.organization_detail,
+        name="organization",
+    ),
     path("exchange/", exchange.exchange, name="exchange"),
     path("exchange/confirm/", exchange.exchange_confirm, name="exchange_confirm"),
     path("transfer/", transfers.transfer, name="transfer"),
