@@ -1,0 +1,212 @@
+"""Concurrency on PostgreSQL: real threads, each with its own database connection,
+released together by a barrier so the operations really overlap."""
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from portal.models import User
+from tests.testapp.models import Item, Org
+from wallets.audit import audit_wallets
+from wallets.exceptions import InsufficientFunds, ProductNotAvailable, RefundExceedsTransfer
+from wallets.models import Transaction, Transfer, Wallet
+from wallets.services import TransferService
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+EXPECTED = (InsufficientFunds, ProductNotAvailable, RefundExceedsTransfer)
+
+
+def run_parallel(jobs):
+    """Run callables in parallel threads; return (results, unexpected errors)."""
+    barrier = threading.Barrier(len(jobs))
+    results, errors = [], []
+    lock = threading.Lock()
+
+    def worker(job):
+        try:
+            barrier.wait(timeout=30)
+            outcome = job()
+            with lock:
+                results.append(outcome)
+        except EXPECTED as exc:
+            with lock:
+                results.append(exc)
+        except Exception as exc:  # deadlocks, lost updates surfacing as errors
+            with lock:
+                errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(job,)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(t.is_alive() for t in threads), "a worker hung"
+    return results, errors
+
+
+def make_user(name):
+    return User.objects.create_user(username=name, email=f"{name}@example.com")
+
+
+def fresh(wallet):
+    return Wallet.objects.get(pk=wallet.pk)
+
+
+def test_we_really_are_on_postgresql():
+    assert connection.vendor == "postgresql"
+
+
+def test_parallel_deposits_lose_no_update():
+    alice = make_user("alice")
+    wallet = alice.wallet
+
+    def deposit_many():
+        for _ in range(10):
+            Wallet.objects.get(pk=wallet.pk).deposit("0.10")
+
+    _, errors = run_parallel([deposit_many] * 8)
+    assert errors == []
+    assert fresh(wallet).balance == Decimal("8.00")
+    assert audit_wallets() == []
+
+
+def test_parallel_withdrawals_never_overdraw():
+    alice = make_user("alice")
+    alice.deposit(100)
+    wallet = alice.wallet
+    results, errors = run_parallel(
+        [lambda: Wallet.objects.get(pk=wallet.pk).withdraw(15) for _ in range(12)]
+    )
+    assert errors == []
+    succeeded = [r for r in results if isinstance(r, Transaction)]
+    assert len(succeeded) == 6  # 6 x 15 = 90; a seventh would overdraw
+    assert fresh(wallet).balance == 10
+    assert audit_wallets() == []
+
+
+def test_transfers_in_both_directions_never_deadlock():
+    alice, bob = make_user("alice"), make_user("bob")
+    alice.deposit(500)
+    bob.deposit(500)
+    a, b = alice.wallet, bob.wallet
+
+    def a_to_b():
+        for _ in range(15):
+            TransferService.transfer(Wallet.objects.get(pk=a.pk), b, 7)
+
+    def b_to_a():
+        for _ in range(15):
+            TransferService.transfer(Wallet.objects.get(pk=b.pk), a, 5)
+
+    _, errors = run_parallel([a_to_b, b_to_a, a_to_b, b_to_a])
+    assert errors == []
+    assert fresh(a).balance == 500 - 2 * 15 * 7 + 2 * 15 * 5
+    assert fresh(a).balance + fresh(b).balance == 1000
+    assert Transfer.objects.count() == 60
+    assert audit_wallets() == []
+
+
+def test_parallel_refunds_never_return_more_than_was_paid():
+    alice, bob = make_user("alice"), make_user("bob")
+    alice.deposit(100)
+    transfer = alice.transfer(bob, 100)
+    results, errors = run_parallel(
+        [lambda: TransferService.refund(Transfer.objects.get(pk=transfer.pk), 30)] * 6
+    )
+    assert errors == []
+    assert len([r for r in results if isinstance(r, Transfer)]) == 3  # 90 of 100
+    transfer.refresh_from_db()
+    assert transfer.refunded_amount == 90
+    assert (alice.balance, bob.balance) == (90, 10)
+    assert audit_wallets() == []
+
+
+def test_parallel_exchanges_both_ways(settings):
+    settings.WALLETS = {**settings.WALLETS, "EXCHANGE_RATES": {"USD:EUR": "0.5", "EUR:USD": "2"}}
+    alice = make_user("alice")
+    alice.deposit(100)
+    euros = alice.get_wallet("eur", unit="EUR")
+    euros.deposit(100)
+
+    def to_euros():
+        for _ in range(10):
+            User.objects.get(pk=alice.pk).exchange("default", "eur", 4)
+
+    def to_dollars():
+        for _ in range(10):
+            User.objects.get(pk=alice.pk).exchange("eur", "default", 2)
+
+    _, errors = run_parallel([to_euros, to_dollars, to_euros, to_dollars])
+    assert errors == []
+    # Every USD 4 -> EUR 2 is matched by an EUR 2 -> USD 4: balances return.
+    assert alice.balance == 100
+    assert fresh(euros).balance == 100
+    assert audit_wallets() == []
+
+
+def test_the_last_items_are_sold_once_to_parallel_buyers():
+    seller = Org.objects.create(name="Shop")
+    item = Item.objects.create(name="Last mugs", price="5.00", stock=3, seller=seller)
+    buyers = [make_user(f"buyer{i}") for i in range(10)]
+    for buyer in buyers:
+        buyer.deposit(10)
+    results, errors = run_parallel(
+        [lambda b=b: User.objects.get(pk=b.pk).pay(Item.objects.get(pk=item.pk)) for b in buyers]
+    )
+    assert errors == []
+    assert len([r for r in results if isinstance(r, Transfer)]) == 3
+    assert len([r for r in results if isinstance(r, ProductNotAvailable)]) == 7
+    assert Item.objects.get(pk=item.pk).stock == 0
+    assert seller.balance == 15
+    assert audit_wallets() == []
+
+
+def test_carts_to_several_merchants_in_opposite_orders_never_deadlock():
+    shop_a, shop_b = Org.objects.create(name="A"), Org.objects.create(name="B")
+    a = Item.objects.create(name="a", price="1.00", stock=None, seller=shop_a)
+    b = Item.objects.create(name="b", price="1.00", stock=None, seller=shop_b)
+    buyers = [make_user(f"buyer{i}") for i in range(4)]
+    for buyer in buyers:
+        buyer.deposit(100)
+
+    from wallets.services import PurchaseService
+
+    def cart_job(buyer, order):
+        def run():
+            for _ in range(5):
+                PurchaseService.pay(User.objects.get(pk=buyer.pk), order)
+
+        return run
+
+    jobs = [cart_job(buyers[i], [(a, 1), (b, 1)] if i % 2 else [(b, 1), (a, 1)]) for i in range(4)]
+    _, errors = run_parallel(jobs)
+    assert errors == []
+    assert (shop_a.balance, shop_b.balance) == (20, 20)
+    assert audit_wallets() == []
+
+
+def test_get_wallet_is_race_safe():
+    alice = make_user("alice")
+    results, errors = run_parallel(
+        [lambda: User.objects.get(pk=alice.pk).get_wallet("gems", unit="GEM")] * 8
+    )
+    assert errors == []
+    assert len({w.pk for w in results}) == 1
+    assert Wallet.objects.filter(slug="gems").count() == 1
+
+
+def test_one_idempotency_key_moves_money_once_under_parallel_retries():
+    alice, bob = make_user("alice"), make_user("bob")
+    alice.deposit(50)
+    results, errors = run_parallel(
+        [lambda: User.objects.get(pk=alice.pk).transfer(bob, 20, idempotency_key="pay-42")] * 8
+    )
+    assert errors == []
+    assert len({t.pk for t in results}) == 1
+    assert (alice.balance, bob.balance) == (30, 20)
+    call_command("wallets_audit")
