@@ -8,5 +8,6 @@ admin.site.login = secure_admin_login(admin.site.login)
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("", include("portal.checkout.urls")),
     path("", include("portal.views.urls")),
 ]

@@ -89,7 +89,9 @@ def merchant_wallet(merchant: Organization, unit: str):
     The default wallet when it holds that unit, otherwise a wallet named after
     the unit, opened on first sale.
     """
-    default = merchant.wallet
+    # Not the cached ``merchant.wallet``: a wallet opened inside a payment that
+    # rolled back must not be reused from a long-lived instance.
+    default = merchant.get_wallet()
     if default.unit == unit:
         return default
     existing = merchant.get_wallets().filter(unit=unit).order_by("pk").first()

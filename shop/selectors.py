@@ -11,6 +11,7 @@ from django.db.models import F, Q, QuerySet
 
 from shop.models import Membership, Order, OrderLine, Organization, Product
 from wallets.amounts import exact, quantum
+from wallets.holders import holder_filter
 
 
 @exact
@@ -42,6 +43,14 @@ def can_manage_merchant(user: Any, merchant: Organization | int) -> bool:
         user=user,
         role__in=Membership.SPENDING_ROLES,
     ).exists()
+
+
+def owns_wallet(holder: Any, wallet: Any) -> bool:
+    """Whether ``wallet`` is one of ``holder``'s (works through lazy request.user)."""
+    lookup = holder_filter(holder)
+    return wallet.holder_type_id == lookup["holder_type"].pk and wallet.holder_id == str(
+        lookup["holder_id"]
+    )
 
 
 def merchants_for_user(user: Any) -> QuerySet[Organization]:

@@ -11,7 +11,7 @@ from django.db.models import F
 
 from shop.exceptions import CartInvalid, NotAllowed, RefundInvalid
 from shop.models import Order, OrderLine, Product
-from shop.selectors import can_manage_merchant, product_availability_problem
+from shop.selectors import can_manage_merchant, owns_wallet, product_availability_problem
 from wallets.amounts import exact
 from wallets.exceptions import ProductNotAvailable
 from wallets.locking import lock_products
@@ -56,7 +56,7 @@ def pay_cart(
     written in a single database transaction, or nothing happens. A retry with
     the same ``idempotency_key`` returns the first order.
     """
-    if wallet.holder_type.model_class() is not type(buyer) or wallet.holder_id != str(buyer.pk):
+    if not owns_wallet(buyer, wallet):
         raise NotAllowed("You can only pay from your own wallets.")
     lines = _merged(items)
     retry = bool(idempotency_key) and (

@@ -36,3 +36,42 @@ def make_product(merchant):
         )
 
     return make
+
+
+@pytest.fixture
+def api_key(merchant, merchant_manager):
+    from shop.checkout.services import create_api_key
+
+    _key, raw = create_api_key(merchant, by=merchant_manager, name="server")
+    return raw
+
+
+@pytest.fixture
+def api(client, api_key):
+    """POST/GET the merchant API as the merchant's server."""
+    import json
+
+    class Api:
+        def post(self, path, body=None, key=api_key, idem=None, raw=None):
+            headers = {"HTTP_AUTHORIZATION": f"Bearer {key}"} if key else {}
+            if idem:
+                headers["HTTP_IDEMPOTENCY_KEY"] = idem
+            data = raw if raw is not None else json.dumps(body if body is not None else {})
+            return client.post(path, data=data, content_type="application/json", **headers)
+
+        def get(self, path, key=api_key):
+            return client.get(path, HTTP_AUTHORIZATION=f"Bearer {key}")
+
+    return Api()
+
+
+@pytest.fixture
+def session_body():
+    return {
+        "amount": "25.00",
+        "unit": "USD",
+        "description": "Order 42",
+        "client_reference_id": "order-42",
+        "success_url": "https://merchant.example/ok",
+        "cancel_url": "https://merchant.example/cancel",
+    }

@@ -50,7 +50,13 @@ def test_the_last_item_is_sold_once_under_parallel_buyers():
         buyers.append(user)
 
     def buy(user):
-        return lambda: pay_cart(user, user.wallet, [(plenty, 1), (last, 1)])
+        # Each thread loads its own rows, as each request would.
+        def run():
+            fresh = Product.objects.in_bulk([plenty.pk, last.pk])
+            buyer = User.objects.get(pk=user.pk)
+            return pay_cart(buyer, buyer.wallet, [(fresh[plenty.pk], 1), (fresh[last.pk], 1)])
+
+        return run
 
     results = run_in_threads([buy(u) for u in buyers])
 
@@ -74,11 +80,59 @@ def test_the_same_buyer_retrying_in_parallel_pays_once():
     user = User.objects.create_user("b", email="b@example.com", password="pw")
     user.deposit("50.00")
 
-    results = run_in_threads(
-        [lambda: pay_cart(user, user.wallet, [(book, 1)], idempotency_key="same")] * 4
-    )
+    def run():
+        buyer = User.objects.get(pk=user.pk)
+        fresh = Product.objects.get(pk=book.pk)
+        return pay_cart(buyer, buyer.wallet, [(fresh, 1)], idempotency_key="same")
+
+    results = run_in_threads([run] * 4)
     assert Order.objects.count() == 1
     assert all(isinstance(r, Order) for r in results), results
     assert User.objects.get(pk=user.pk).balance == Decimal("45.00")
     book.refresh_from_db()
     assert book.stock == 9
+
+
+def test_a_checkout_session_is_paid_once_under_parallel_confirms():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from shop.checkout.services import SessionAlreadyPaid, pay_session
+    from shop.models import CheckoutSession, WebhookEvent
+
+    merchant = Organization.objects.create(name="M", slug="m", kind="merchant")
+    session = CheckoutSession.objects.create(
+        merchant=merchant,
+        amount=Decimal("7.00"),
+        unit="USD",
+        success_url="https://m.example/ok",
+        cancel_url="https://m.example/no",
+        expires_at=timezone.now() + timedelta(minutes=30),
+    )
+    payers = []
+    for i in range(6):
+        user = User.objects.create_user(f"p{i}", email=f"p{i}@example.com", password="pw")
+        user.deposit("10.00")
+        payers.append(user)
+    # The first payer also double-clicks.
+    calls = [*payers, payers[0]]
+
+    def pay(user):
+        return lambda: pay_session(
+            CheckoutSession.objects.get(pk=session.pk), user, User.objects.get(pk=user.pk).wallet
+        )
+
+    results = run_in_threads([pay(u) for u in calls])
+    paid = [r for r in results if not isinstance(r, Exception)]
+    # The double click may get the same payment back (engine idempotency key) or
+    # "already paid"; either way there is exactly one payment.
+    assert len({t.pk for t in paid}) == 1, results
+    assert all(isinstance(r, SessionAlreadyPaid) for r in results if isinstance(r, Exception))
+    assert merchant.balance == Decimal("7.00")
+    assert (
+        sorted(User.objects.get(pk=u.pk).balance for u in payers)
+        == [Decimal("3.00")] + [Decimal("10.00")] * 5
+    )
+    assert WebhookEvent.objects.filter(type="checkout.session.completed").count() == 1
+    assert CheckoutSession.objects.get(pk=session.pk).payment_id == paid[0].pk

@@ -1,0 +1,100 @@
+"""The merchant server's JSON API: token-authenticated, so CSRF-exempt, no cookies."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.http import HttpRequest, JsonResponse
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from shop.checkout.selectors import session_data, session_for_merchant
+from shop.checkout.services import (
+    CheckoutRequestInvalid,
+    InvalidAPIKey,
+    SessionAlreadyPaid,
+    authenticate_api_key,
+    create_session,
+    expire_session,
+)
+from shop.models import CheckoutSession
+from wallets.exceptions import IdempotencyConflict
+
+
+def error(status: int, type_: str, message: str) -> JsonResponse:
+    response = JsonResponse({"error": {"type": type_, "message": message}}, status=status)
+    if status == 401:
+        response["WWW-Authenticate"] = 'Bearer realm="checkout"'
+    return response
+
+
+def api_view(view: Callable[..., JsonResponse]) -> Callable[..., JsonResponse]:
+    """Authenticate the Bearer key, pass it on, and turn domain errors into JSON."""
+
+    @csrf_exempt
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        try:
+            if scheme.lower() != "bearer":
+                raise InvalidAPIKey("Send the secret key as 'Authorization: Bearer sk_...'.")
+            api_key = authenticate_api_key(token.strip())
+            return view(request, api_key, *args, **kwargs)
+        except InvalidAPIKey as exc:
+            return error(401, "authentication_error", exc.message)
+        except CheckoutSession.DoesNotExist:
+            return error(404, "not_found", "No such checkout session.")
+        except IdempotencyConflict as exc:
+            return error(409, "idempotency_conflict", exc.message)
+        except SessionAlreadyPaid as exc:
+            return error(409, "session_complete", exc.message)
+        except CheckoutRequestInvalid as exc:
+            return error(400, "invalid_request", exc.message)
+
+    return wrapper
+
+
+def payload(request: HttpRequest, session: CheckoutSession) -> dict[str, Any]:
+    data = session_data(session)
+    data["url"] = request.build_absolute_uri(reverse("checkout:hosted", args=[session.public_id]))
+    if session.embed_origin:
+        data["embed_url"] = (
+            request.build_absolute_uri(reverse("checkout:embed", args=[session.public_id]))
+            + f"?cs={session.client_secret}"
+        )
+    data["client_secret"] = session.client_secret
+    return data
+
+
+@require_POST
+@api_view
+def sessions(request: HttpRequest, api_key) -> JsonResponse:
+    try:
+        body = json.loads(request.body or b"")
+    except (ValueError, UnicodeDecodeError):
+        return error(400, "invalid_json", "The body is not valid JSON.")
+    key = request.headers.get("Idempotency-Key", "").strip()
+    session, created = create_session(api_key, body, idempotency_key=key)
+    response = JsonResponse(payload(request, session), status=201 if created else 200)
+    if not created:
+        response["Idempotent-Replayed"] = "true"
+    return response
+
+
+@require_GET
+@api_view
+def session_detail(request: HttpRequest, api_key, public_id: str) -> JsonResponse:
+    session = session_for_merchant(api_key.merchant_id, public_id)
+    return JsonResponse(payload(request, session))
+
+
+@require_POST
+@api_view
+def session_expire(request: HttpRequest, api_key, public_id: str) -> JsonResponse:
+    session = session_for_merchant(api_key.merchant_id, public_id)
+    session = expire_session(session)
+    return JsonResponse(payload(request, session_for_merchant(api_key.merchant_id, public_id)))

@@ -1,0 +1,167 @@
+"""Hosted checkout (top level, logged in) and the embedded summary (framed, no login)."""
+
+from __future__ import annotations
+
+import hmac
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseStopPolling
+
+from portal.checkout.forms import ConfirmForm
+from shop.checkout.selectors import effective_status, payable_wallets, session_payable_problem
+from shop.checkout.services import (
+    SessionAlreadyPaid,
+    SessionNotPayable,
+    cancel_url_for,
+    pay_session,
+    success_url_for,
+)
+from shop.models import CheckoutSession
+from wallets.exceptions import WalletError
+
+CSP_MIDDLEWARE = "csp.middleware.CSPMiddleware"
+
+
+def _session(public_id: str) -> CheckoutSession:
+    try:
+        return CheckoutSession.objects.select_related("merchant").get(public_id=public_id)
+    except CheckoutSession.DoesNotExist:
+        raise Http404("No such checkout.") from None
+
+
+def _page(request: HttpRequest, session: CheckoutSession, form=None, error: str = "", status=200):
+    status_now = effective_status(session)
+    wallets = payable_wallets(request.user, session) if status_now == "open" else []
+    if form is None:
+        form = ConfirmForm(wallets=wallets)
+    options = [
+        {"wallet": w, "after": w.available - session.amount, "checked": form["wallet"].value()}
+        for w in wallets
+    ]
+    return render(
+        request,
+        "checkout/hosted.html",
+        {
+            "session": session,
+            "status": status_now,
+            "form": form,
+            "options": options,
+            "error": error,
+            "paid_by_me": session.paid_by_id == request.user.pk,
+        },
+        status=status if status_now == "open" else (410 if status_now == "expired" else status),
+    )
+
+
+@require_GET
+@login_required
+def hosted(request: HttpRequest, public_id: str) -> HttpResponse:
+    return _page(request, _session(public_id))
+
+
+@require_POST
+@login_required
+def confirm(request: HttpRequest, public_id: str) -> HttpResponse:
+    session = _session(public_id)
+    wallets = payable_wallets(request.user, session)
+    form = ConfirmForm(request.POST, wallets=wallets)
+    if session_payable_problem(session):
+        status = 409 if session.status == CheckoutSession.Status.COMPLETE else 410
+        return _page(request, session, error=session_payable_problem(session), status=status)
+    if not form.is_valid():
+        return _page(request, session, form=form, error="Choose a wallet to pay from.", status=422)
+    try:
+        pay_session(session, request.user, form.chosen_wallet())
+    except SessionAlreadyPaid as exc:
+        session.refresh_from_db()
+        return _page(request, session, error=exc.message, status=409)
+    except SessionNotPayable as exc:
+        session.refresh_from_db()
+        return _page(request, session, error=exc.message, status=410)
+    except WalletError as exc:
+        return _page(request, session, form=form, error=exc.message, status=422)
+    session.refresh_from_db()
+    if session.mode == CheckoutSession.Mode.EMBEDDED:
+        # The popup is done: the framed page learns it by polling and tells
+        # the merchant page; this window only has to close.
+        return render(request, "checkout/popup_done.html", {"session": session, "outcome": "paid"})
+    return HttpResponseRedirect(success_url_for(session), status=303)
+
+
+@require_POST
+@login_required
+def cancel(request: HttpRequest, public_id: str) -> HttpResponse:
+    session = _session(public_id)
+    if session.mode == CheckoutSession.Mode.EMBEDDED:
+        return render(
+            request, "checkout/popup_done.html", {"session": session, "outcome": "cancelled"}
+        )
+    return HttpResponseRedirect(cancel_url_for(session), status=303)
+
+
+def _embedded_session(request: HttpRequest, public_id: str) -> CheckoutSession:
+    """The session, if it is embeddable and ``cs`` is its client secret; 404 otherwise."""
+    session = _session(public_id)
+    given = request.GET.get("cs", "")
+    if not session.embed_origin or not hmac.compare_digest(
+        given.encode(), session.client_secret.encode()
+    ):
+        raise Http404("No such checkout.")
+    return session
+
+
+def _frame_only_by(response: HttpResponse, origin: str) -> HttpResponse:
+    """Let only ``origin`` frame this response.
+
+    django-csp builds the header from the site policy with frame-ancestors
+    replaced; without its middleware the header is written here, so the view
+    never relies on a setting another part of the project owns.
+    """
+    response._csp_replace = {  # type: ignore[attr-defined]
+        **(getattr(response, "_csp_replace", None) or {}),
+        "frame-ancestors": [origin],
+    }
+    if CSP_MIDDLEWARE not in settings.MIDDLEWARE:
+        response["Content-Security-Policy"] = f"frame-ancestors {origin}"
+    return response
+
+
+@require_GET
+@xframe_options_exempt
+def embed(request: HttpRequest, public_id: str) -> HttpResponse:
+    session = _embedded_session(request, public_id)
+    response = render(
+        request,
+        "checkout/embed.html",
+        {
+            "session": session,
+            "status": effective_status(session),
+            "client_secret": request.GET["cs"],
+        },
+    )
+    return _frame_only_by(response, session.embed_origin)
+
+
+EVENT_FOR_STATUS = {
+    CheckoutSession.Status.COMPLETE: "wallet-checkout:completed",
+    CheckoutSession.Status.EXPIRED: "wallet-checkout:expired",
+}
+
+
+@require_GET
+@xframe_options_exempt
+def embed_status(request: HttpRequest, public_id: str) -> HttpResponse:
+    session = _embedded_session(request, public_id)
+    status = effective_status(session)
+    context = {"session": session, "status": status, "event": EVENT_FOR_STATUS.get(status, "")}
+    if status == CheckoutSession.Status.OPEN:
+        response = render(request, "checkout/embed_status.html", context)
+    else:
+        response = render(request, "checkout/embed_status.html", context)
+        response = HttpResponseStopPolling(response.content)
+    return _frame_only_by(response, session.embed_origin)
