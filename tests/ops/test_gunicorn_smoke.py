@@ -22,6 +22,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from django.conf import settings
 
 from tests.ops.conftest import ROOT, production_env, run_manage
 
@@ -47,6 +48,13 @@ print(json.dumps({{
     "bob_wallet_uuid": str(users["bob"].get_wallet("default").uuid),
 }}))
 """
+
+
+def failed_login_limit() -> int:
+    """allauth's per-account failed login limit, e.g. 5 in "5/300s/key"."""
+    rules = settings.ACCOUNT_RATE_LIMITS["login_failed"].split(",")
+    (per_key,) = [rule for rule in rules if rule.endswith("/key")]
+    return int(per_key.split("/")[0])
 
 
 def free_port() -> int:
@@ -238,6 +246,30 @@ def test_gunicorn_serves_the_portal_with_several_workers(smoke_database, tmp_pat
                 "SELECT balance FROM wallets_wallet WHERE uuid = %s", [ids["bob_wallet_uuid"]]
             ).fetchone()[0]
         assert Decimal(balance) == Decimal("12.50")
+
+        # Behind the TLS-terminating load balancer: HSTS, secure cookies.
+        response, _ = Browser(port).get("/accounts/login/", {"X-Forwarded-Proto": "https"})
+        assert response.status == 200
+        assert response.headers.get_all("Set-Cookie")
+        assert "max-age=31536000" in response.headers["Strict-Transport-Security"]
+        assert "includeSubDomains" in response.headers["Strict-Transport-Security"]
+        assert all("Secure" in cookie for cookie in response.headers.get_all("Set-Cookie") or [])
+
+        # Failed logins are counted in Redis, so the limit holds across workers.
+        limit = failed_login_limit()
+        stranger = Browser(port)
+        for attempt in range(1, limit + 2):
+            _, body = stranger.get("/accounts/login/")
+            _, body = stranger.post(
+                "/accounts/login/",
+                {
+                    "csrfmiddlewaretoken": hidden_value(body, "csrfmiddlewaretoken"),
+                    "login": "bob@smoke.example.com",
+                    "password": f"wrong-{attempt}",
+                },
+            )
+            blocked = b"Too many failed login attempts" in body
+            assert blocked == (attempt > limit), attempt
 
         # Metrics summed over every worker, behind the token.
         assert browser.get("/metrics")[0].status == 403
