@@ -1,10 +1,11 @@
 """History reads go to the replica only when asked, and never inside a write transaction."""
 
 import pytest
-from django.db import transaction
+from django.db import connections, transaction
 from django.template import engines
 from django.template.response import TemplateResponse
 from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 
 from portal.models import User
 from portal.ops import db as ops_db
@@ -62,3 +63,36 @@ def test_use_replica_renders_template_responses_inside_the_block(with_replica):
     # The lazy value was evaluated while rendering, inside the replica block.
     assert seen == ["replica"]
     assert read_alias() == "default"
+
+
+@pytest.fixture
+def replica_alias(transactional_db, settings, with_replica):
+    """A "replica" connection to the test database, routed by ReplicaRouter.
+
+    Like a streaming replica it is a second connection to the same data. It is
+    created, then left out of the configured aliases so the test framework's
+    per-alias guards (set up before it existed) leave it alone.
+    """
+    connections.settings["replica"] = {**connections.settings["default"]}
+    replica = connections["replica"]
+    del connections.settings["replica"]
+    settings.DATABASE_ROUTERS = ["portal.ops.db.ReplicaRouter"]
+    yield replica
+    replica.close()
+    del connections["replica"]
+
+
+def test_history_reads_run_on_the_replica_connection(replica_alias):
+    user = User.objects.create_user(username="replica-reader", email="replica@example.com")
+    with CaptureQueriesContext(replica_alias) as on_replica:
+        with CaptureQueriesContext(connections["default"]) as on_primary:
+            with replica_reads():
+                assert User.objects.get(pk=user.pk).username == "replica-reader"
+                with transaction.atomic():
+                    User.objects.select_for_update().get(pk=user.pk)
+                    User.objects.filter(pk=user.pk).exists()
+            User.objects.filter(pk=user.pk).exists()
+    assert len(on_replica.captured_queries) == 1
+    # The locked read, the read inside the transaction, the read after the block.
+    selects = [q for q in on_primary.captured_queries if q["sql"].lstrip().startswith("SELECT")]
+    assert len(selects) == 3
