@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -63,7 +63,7 @@ def balance_series(wallet: Wallet, days: int = 30) -> list[tuple[date, Decimal]]
     """End-of-day confirmed balance for each of the last ``days`` days."""
     today = timezone.localdate()
     start = today - timedelta(days=days - 1)
-    start_dt = timezone.make_aware(timezone.datetime.combine(start, timezone.datetime.min.time()))
+    start_dt = timezone.make_aware(datetime.combine(start, time.min))
     confirmed = Transaction.objects.filter(wallet=wallet, state=Transaction.State.CONFIRMED)
     opening = sum_amounts(confirmed.filter(resolved_at__lt=start_dt)) + sum_amounts(
         confirmed.filter(resolved_at__isnull=True, created_at__lt=start_dt)

@@ -91,3 +91,27 @@ def test_admin_pages_render(admin_client, alice, bob):
         f"/admin/wallets/transfer/{transfer.pk}/change/",
     ):
         assert admin_client.get(url).status_code == 200, url
+
+
+def test_balance_series_gives_end_of_day_balances(alice, monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from wallets.selectors import balance_series
+
+    now = timezone.now()
+    monkeypatch.setattr(timezone, "now", lambda: now - timedelta(days=40))
+    alice.deposit(100)  # before the window: the opening balance
+    monkeypatch.setattr(timezone, "now", lambda: now - timedelta(days=2))
+    alice.withdraw(30)
+    pending = alice.deposit(5, confirmed=False)
+    monkeypatch.setattr(timezone, "now", lambda: now)
+    from wallets.services import WalletService
+
+    WalletService.confirm_transaction(pending)  # counts on the day it was confirmed
+    series = balance_series(alice.wallet, days=30)
+    assert len(series) == 30
+    assert series[0][1] == 100
+    assert series[-3][1] == 70
+    assert series[-1] == (timezone.localdate(), Decimal(75))
