@@ -22,6 +22,9 @@ export PATH="$PWD/.venv/bin:$PATH"
 ruff check .
 python manage.py makemigrations --check --dry-run >/dev/null
 
+echo "== The wallet engine alone: Django's apps only, no portal or shop (SQLite) =="
+env -u DATABASE_URL pytest --ds=tests.engine_settings tests/wallets -q
+
 echo "== SQLite =="
 env -u DATABASE_URL pytest "$@"
 

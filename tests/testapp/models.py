@@ -2,11 +2,39 @@
 
 import uuid
 
+from django.contrib.auth.models import (
+    AbstractBaseUser,
+    Group,
+    Permission,
+    PermissionsMixin,
+    UserManager,
+)
 from django.db import models
 from django.db.models import F
 
 from wallets.abstract_models import AbstractWallet
 from wallets.mixins import ProductMixin, WalletMixin
+
+
+class Person(WalletMixin, AbstractBaseUser, PermissionsMixin):
+    """The user model of the engine-only test settings (tests.engine_settings),
+    where neither the portal nor the shop is installed."""
+
+    username = models.CharField(max_length=150, unique=True)
+    email = models.EmailField(blank=True)
+    is_staff = models.BooleanField(default=False)
+    # Hidden reverse names, so this model can sit beside the portal's user.
+    groups = models.ManyToManyField(Group, blank=True, related_name="+")
+    user_permissions = models.ManyToManyField(Permission, blank=True, related_name="+")
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "username"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["email"]
+
+    def __str__(self) -> str:
+        return self.username
 
 
 class Club(WalletMixin, models.Model):

@@ -1,7 +1,9 @@
 import pytest
+from django.contrib.auth import get_user_model
 
-from portal.models import User
 from tests.testapp.models import Club, Item, Org, Tag
+
+User = get_user_model()
 
 
 @pytest.fixture

@@ -5,16 +5,17 @@ import threading
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import connection
 
-from portal.models import User
 from tests.testapp.models import Item, Org
 from wallets.audit import audit_wallets
 from wallets.exceptions import InsufficientFunds, ProductNotAvailable, RefundExceedsTransfer
 from wallets.models import Transaction, Transfer, Wallet
 from wallets.services import TransferService
 
+User = get_user_model()
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 EXPECTED = (InsufficientFunds, ProductNotAvailable, RefundExceedsTransfer)
 

@@ -12,16 +12,17 @@ import itertools
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth import get_user_model
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from portal.models import User
 from wallets.exceptions import WalletError
 from wallets.models import Transaction, Transfer, Wallet
 from wallets.selectors import ledger_totals, sum_amounts
 from wallets.services import TransferService, WalletService
 
+User = get_user_model()
 amounts = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("500"), places=2)
 counter = itertools.count()
 

@@ -8,11 +8,11 @@ import re
 from contextlib import contextmanager
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from portal.models import User
-
+User = get_user_model()
 pytestmark = pytest.mark.django_db(transaction=True)
 CONTROL = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b", re.IGNORECASE)
 

@@ -111,7 +111,7 @@ def test_gift_pays_for_a_product_that_someone_else_receives(alice, bob, item):
     alice.deposit(20)
     gift = alice.gift(bob, item)
     assert gift.kind == Transfer.Kind.GIFT
-    assert gift.meta["gift_for"] == f"portal.user:{bob.pk}"
+    assert gift.meta["gift_for"] == f"{bob._meta.label_lower}:{bob.pk}"
     assert alice.balance == Decimal("12.50")
     assert item.seller.balance == Decimal("7.50")
     assert bob.balance == 0
