@@ -1,9 +1,19 @@
+import uuid
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils import timezone
+
 from wallets.abstract_models import (
     AbstractIdempotencyRecord,
     AbstractTransaction,
     AbstractTransfer,
     AbstractWallet,
+    ImmutableRowError,
 )
+from wallets.fields import AmountField
 
 
 class Wallet(AbstractWallet):
@@ -24,3 +34,114 @@ class Transfer(AbstractTransfer):
 class IdempotencyRecord(AbstractIdempotencyRecord):
     class Meta(AbstractIdempotencyRecord.Meta):
         pass
+
+
+class AuditQuerySet(models.QuerySet):
+    """The audit log is append-only: bulk edits and deletes are refused too."""
+
+    def update(self, **kwargs):
+        raise ImmutableRowError("Audit entries are never edited.")
+
+    def delete(self):
+        raise ImmutableRowError("Audit entries are never deleted.")
+
+
+class AuditEntry(models.Model):
+    """One staff action on the ledger, written in the same transaction as the change."""
+
+    class Action(models.TextChoices):
+        FREEZE = "freeze", "Freeze wallet"
+        UNFREEZE = "unfreeze", "Unfreeze wallet"
+        CONFIRM = "confirm", "Confirm pending transaction"
+        REJECT = "reject", "Reject pending transaction"
+        REVERSE = "reverse", "Reverse transaction"
+        REFUND_TRANSFER = "refund_transfer", "Refund transfer"
+        REFUND_ORDER = "refund_order", "Refund order"
+        CREDIT = "credit", "Manual credit"
+        DEBIT = "debit", "Manual debit"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # Kept after the user is gone: the label below still says who it was.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(max_length=254)
+    action = models.CharField(max_length=32, choices=Action.choices, db_index=True)
+    target_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    target_id = models.CharField(max_length=64)
+    target = GenericForeignKey("target_type", "target_id")
+    target_uuid = models.CharField(max_length=64, blank=True, db_index=True)
+    target_label = models.CharField(max_length=200, blank=True)
+    reason = models.TextField()
+    amount = AmountField(null=True, blank=True)
+    unit = models.CharField(max_length=16, blank=True)
+    # Balances, holds and states as strings, so the row reads the same on every database.
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    idempotency_key = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "audit entries"
+        indexes = [models.Index(fields=["target_type", "target_id"], name="wallets_audit_target")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["actor", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="wallets_audit_idempotency",
+            )
+        ]
+        permissions = [("export_auditentry", "Can export the audit log")]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.target_label} by {self.actor_label}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ImmutableRowError("Audit entries are never edited.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableRowError("Audit entries are never deleted.")
+
+
+class RiskRule(models.Model):
+    """Limits on outgoing transfers, for one holder, a kind of holder, or everyone.
+
+    Empty scope fields match everything; empty limits are not checked. A breach
+    either refuses the transfer or holds its amount as a pending withdrawal for
+    staff review (see ``wallets.risk``).
+    """
+
+    class OnBreach(models.TextChoices):
+        REFUSE = "refuse", "Refuse the transfer"
+        HOLD = "hold", "Hold it for staff review"
+
+    name = models.CharField(max_length=100)
+    holder_type = models.ForeignKey(
+        ContentType, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    holder_id = models.CharField(
+        max_length=64, blank=True, help_text="Empty: every holder of the type."
+    )
+    unit = models.CharField(max_length=16, blank=True, help_text="Empty: every unit.")
+    max_single = AmountField(null=True, blank=True, help_text="Largest single transfer.")
+    max_daily_total = AmountField(
+        null=True, blank=True, help_text="Most sent in total over the last 24 hours."
+    )
+    max_per_hour = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Most transfers sent over the last hour."
+    )
+    on_breach = models.CharField(max_length=16, choices=OnBreach.choices, default=OnBreach.REFUSE)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return self.name

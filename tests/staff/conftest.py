@@ -1,0 +1,92 @@
+"""Fixtures of the staff tooling tests: holders with money, staff with and without rights."""
+
+from __future__ import annotations
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.contrib.auth.models import Permission
+from django.test import Client
+
+from portal.models import User
+
+ALL_STAFF_PERMISSIONS = (
+    "freeze_wallet",
+    "adjust_wallet",
+    "confirm_transaction",
+    "reverse_transaction",
+    "refund_transfer",
+    "view_wallet",
+    "view_transaction",
+    "view_transfer",
+    "view_auditentry",
+    "export_auditentry",
+    "view_riskrule",
+    "add_riskrule",
+    "change_riskrule",
+)
+
+
+def make_user(username: str, *, staff: bool = False, perms: tuple[str, ...] = ()) -> User:
+    user = User.objects.create_user(
+        username=username,
+        email=f"{username}@example.com",
+        password="correct-horse-battery",
+        first_name=username.title(),
+        last_name="Tester",
+        is_staff=staff,
+    )
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    if perms:
+        user.user_permissions.add(
+            *Permission.objects.filter(content_type__app_label="wallets", codename__in=perms)
+        )
+    # Permissions are cached per instance: hand out a fresh one.
+    return User.objects.get(pk=user.pk)
+
+
+@pytest.fixture
+def holder(db) -> User:
+    user = make_user("holly")
+    user.deposit("100.00")
+    return user
+
+
+@pytest.fixture
+def other(db) -> User:
+    user = make_user("otto")
+    user.deposit("20.00")
+    return user
+
+
+@pytest.fixture
+def moderator(db) -> User:
+    return make_user("mod", staff=True, perms=ALL_STAFF_PERMISSIONS)
+
+
+@pytest.fixture
+def viewer(db) -> User:
+    """Staff who may look at the ledger but run no action."""
+    return make_user(
+        "viewer", staff=True, perms=("view_wallet", "view_transaction", "view_transfer")
+    )
+
+
+@pytest.fixture
+def moderator_client(moderator: User) -> Client:
+    client = Client(enforce_csrf_checks=False)
+    client.force_login(moderator)
+    return client
+
+
+@pytest.fixture
+def viewer_client(viewer: User) -> Client:
+    client = Client()
+    client.force_login(viewer)
+    return client
+
+
+@pytest.fixture
+def holder_client(holder: User) -> Client:
+    client = Client()
+    client.force_login(holder)
+    return client
