@@ -4,6 +4,8 @@ Neither the portal nor the shop nor any third-party app is installed, which
 proves the engine stands on Django alone (``pytest --ds=tests.engine_settings
 tests/wallets``)."""
 
+import os
+
 SECRET_KEY = "engine-tests-only"
 DEBUG = False
 USE_TZ = True
@@ -41,8 +43,10 @@ TEMPLATES = [
 DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
-        "NAME": ":memory:",
-        "OPTIONS": {"transaction_mode": "IMMEDIATE"},
+        # A file when a test needs several real connections (see
+        # tests/wallets/sqlite_writers.py); in memory otherwise.
+        "NAME": os.environ.get("ENGINE_SQLITE_PATH", ":memory:"),
+        "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
     }
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
