@@ -25,6 +25,11 @@ from prometheus_client import (
     multiprocess,
 )
 
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    # Management commands (migrate, cron jobs) share the environment of the web
+    # pods but start before gunicorn creates the directory.
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+
 HTTP_REQUESTS = Counter(
     "portal_http_requests_total",
     "HTTP requests served, by method, view and status code.",

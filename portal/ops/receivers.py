@@ -2,18 +2,45 @@
 
 from __future__ import annotations
 
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any
+
 from portal.ops import logs, metrics
 from wallets import signals
 
+logger = logging.getLogger(__name__)
+
+
+def never_raise(receiver: Callable[..., None]) -> Callable[..., None]:
+    """Observability must not break the money path's other after-commit receivers.
+
+    The engine sends these signals with ``send``: a receiver that raised would stop
+    the receivers after it (webhook outbox, emails) for that operation.
+    """
+
+    @functools.wraps(receiver)
+    def safe(*args: Any, **kwargs: Any) -> None:
+        try:
+            receiver(*args, **kwargs)
+        except Exception:
+            logger.exception("observability receiver %s failed", receiver.__name__)
+
+    return safe
+
+
+RECEIVERS = [
+    (signals.transaction_created, logs.log_transaction_created, "log_tx_created"),
+    (signals.transaction_confirmed, logs.log_transaction_confirmed, "log_tx_confirmed"),
+    (signals.transfer_completed, logs.log_transfer_completed, "log_transfer"),
+    (signals.transaction_created, metrics.count_transaction_created, "count_tx_created"),
+    (signals.transaction_confirmed, metrics.count_transaction_confirmed, "count_confirmed"),
+    (signals.transfer_completed, metrics.count_transfer_completed, "count_transfer"),
+]
+
 
 def connect() -> None:
-    pairs = [
-        (signals.transaction_created, logs.log_transaction_created, "log_tx_created"),
-        (signals.transaction_confirmed, logs.log_transaction_confirmed, "log_tx_confirmed"),
-        (signals.transfer_completed, logs.log_transfer_completed, "log_transfer"),
-        (signals.transaction_created, metrics.count_transaction_created, "count_tx_created"),
-        (signals.transaction_confirmed, metrics.count_transaction_confirmed, "count_confirmed"),
-        (signals.transfer_completed, metrics.count_transfer_completed, "count_transfer"),
-    ]
-    for signal, receiver, uid in pairs:
-        signal.connect(receiver, dispatch_uid=f"portal.ops.{uid}")
+    for signal, receiver, uid in RECEIVERS:
+        # weak=False: the wrapper has no other reference and would be collected.
+        signal.connect(never_raise(receiver), weak=False, dispatch_uid=f"portal.ops.{uid}")

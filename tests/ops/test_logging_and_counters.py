@@ -208,3 +208,28 @@ def test_failures_and_webhook_deliveries_are_counted_through_the_hooks():
     )
     assert sample("portal_webhook_deliveries_total", outcome="failed") == webhook_failed + 1
     assert sample("portal_webhook_deliveries_total", outcome="delivered") == delivered + 1
+
+
+def test_a_failing_observer_does_not_stop_other_receivers(
+    alice, monkeypatch, caplog, django_capture_on_commit_callbacks
+):
+    from wallets import signals
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("metrics backend down")
+
+    monkeypatch.setattr(metrics.WALLET_TRANSACTIONS, "labels", broken)
+    seen = []
+
+    def later_receiver(sender, transaction, **kwargs):
+        seen.append(transaction.pk)
+
+    signals.transaction_created.connect(later_receiver)
+    try:
+        with caplog.at_level(logging.INFO):
+            with django_capture_on_commit_callbacks(execute=True):
+                tx = alice.deposit("1.00")
+    finally:
+        signals.transaction_created.disconnect(later_receiver)
+    assert seen == [tx.pk]
+    assert any("count_transaction_created failed" in r.getMessage() for r in caplog.records)
