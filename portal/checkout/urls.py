@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portal.checkout import api, views
+from portal.checkout import api, demo, views
 
 app_name = "checkout"
 
@@ -22,4 +22,8 @@ urlpatterns = [
     path("checkout/<str:public_id>/cancel/", views.cancel, name="cancel"),
     path("checkout/<str:public_id>/embed/", views.embed, name="embed"),
     path("checkout/<str:public_id>/embed/status/", views.embed_status, name="embed-status"),
+    path("demo-merchant/", demo.page, name="demo"),
+    path("demo-merchant/start/", demo.start, name="demo-start"),
+    path("demo-merchant/success/", demo.success, name="demo-success"),
+    path("demo-merchant/status/<str:public_id>/", demo.status, name="demo-status"),
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -43,7 +44,7 @@ def _page(request: HttpRequest, session: CheckoutSession, form=None, error: str 
         {"wallet": w, "after": w.available - session.amount, "checked": form["wallet"].value()}
         for w in wallets
     ]
-    return render(
+    response = render(
         request,
         "checkout/hosted.html",
         {
@@ -56,6 +57,20 @@ def _page(request: HttpRequest, session: CheckoutSession, form=None, error: str 
         },
         status=status if status_now == "open" else (410 if status_now == "expired" else status),
     )
+    return _allow_form_redirects(response, session)
+
+
+def _allow_form_redirects(response: HttpResponse, session: CheckoutSession) -> HttpResponse:
+    # Confirm and cancel answer with a redirect to the merchant's site, and
+    # CSP form-action applies to where a form submission is redirected.
+    origins = sorted({_origin(session.success_url), _origin(session.cancel_url)})
+    response._csp_update = {"form-action": origins}  # type: ignore[attr-defined]
+    return response
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 @require_GET
@@ -160,7 +175,8 @@ def embed_status(request: HttpRequest, public_id: str) -> HttpResponse:
     status = effective_status(session)
     context = {"session": session, "status": status, "event": EVENT_FOR_STATUS.get(status, "")}
     if status == CheckoutSession.Status.OPEN:
-        response = render(request, "checkout/embed_status.html", context)
+        # Nothing to swap: the button stays as it is and polling goes on.
+        response = HttpResponse(status=204)
     else:
         response = render(request, "checkout/embed_status.html", context)
         response = HttpResponseStopPolling(response.content)

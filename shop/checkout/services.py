@@ -214,14 +214,20 @@ def _fingerprint(payload: dict) -> str:
 
 @exact
 def create_session(
-    api_key: MerchantAPIKey, payload: Any, idempotency_key: str = ""
+    api_key: MerchantAPIKey | None,
+    payload: Any,
+    idempotency_key: str = "",
+    merchant: Organization | None = None,
 ) -> tuple[CheckoutSession, bool]:
     """Create a session from the merchant server's JSON; returns (session, created).
 
-    With an ``idempotency_key``, a retry with the same body returns the first
-    session and a different body raises IdempotencyConflict.
+    The merchant is the API key's (or ``merchant`` for in-process callers such
+    as the demo shop). With an ``idempotency_key``, a retry with the same body
+    returns the first session and a different body raises IdempotencyConflict.
     """
-    merchant = api_key.merchant
+    merchant = api_key.merchant if api_key is not None else merchant
+    if merchant is None:
+        raise InvalidAPIKey()
     if not isinstance(payload, dict):
         raise CheckoutRequestInvalid("The body must be a JSON object.")
     if len(idempotency_key) > 200:
@@ -402,3 +408,13 @@ def cancel_url_for(session: CheckoutSession) -> str:
 def success_url_for(session: CheckoutSession) -> str:
     separator = "&" if "?" in session.success_url else "?"
     return f"{session.success_url}{separator}session_id={session.public_id}"
+
+
+def ensure_demo_merchant(origin: str) -> Organization:
+    """The demo shop's merchant, allowed to embed from ``origin`` (DEBUG and tests only)."""
+    merchant, _ = Organization.objects.get_or_create(
+        slug="demo-merchant",
+        defaults={"name": "Demo Shop", "kind": Organization.Kind.MERCHANT},
+    )
+    MerchantOrigin.objects.get_or_create(merchant=merchant, origin=normalize_origin(origin))
+    return merchant

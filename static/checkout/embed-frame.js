@@ -33,9 +33,10 @@
   document.addEventListener("click", function (event) {
     var link = event.target.closest("#continue-with-wallet");
     if (!link) { return; }
-    // A top-level popup: first-party cookies, login and MFA work there.
-    var popup = window.open(popupUrl, "wallet-checkout", "popup,width=480,height=720");
-    if (popup) { event.preventDefault(); }
+    // A top-level popup: first-party cookies, login and MFA work there. If it
+    // is blocked, the "open in a new tab" link below the button still works.
+    event.preventDefault();
+    window.open(popupUrl, "wallet-checkout", "popup,width=480,height=720");
   });
 
   // The popup tells us when the customer cancelled there.

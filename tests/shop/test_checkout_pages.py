@@ -122,7 +122,7 @@ def test_embed_needs_the_client_secret_and_sends_frame_ancestors(client, embedde
 
 def test_embed_status_polls_then_stops_with_the_event(client, embedded, buyer):
     url = f"/checkout/{embedded.public_id}/embed/status/?cs={embedded.client_secret}"
-    assert client.get(url).status_code == 200
+    assert client.get(url).status_code == 204
     from shop.checkout.services import pay_session
 
     pay_session(embedded, buyer, buyer.wallet)

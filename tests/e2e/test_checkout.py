@@ -1,0 +1,196 @@
+"""The checkout in a real browser, the merchant and the portal on different sites.
+
+The merchant page is opened as http://localhost:<port>/demo-merchant/ and the
+portal as http://127.0.0.1:<port>/ (one server bound to 127.0.0.1), so
+Chromium applies its cross-site rules to framing, cookies and postMessage.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from playwright.sync_api import expect
+
+from shop.checkout.services import add_allowed_origin
+from shop.models import CheckoutSession, Organization, WebhookDelivery
+from shop.webhook_signature import HEADER, verify
+from shop.webhooks import WebhookEndpoint, deliver_due
+from tests.e2e.conftest import assert_no_serious_a11y_violations
+from tests.shop.test_webhooks import Receiver
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def two_sites_server(django_db_setup, django_db_blocker):
+    """One live server bound to 127.0.0.1 for this module (as pytest-django's own)."""
+    from pytest_django.live_server_helper import LiveServer
+
+    with django_db_blocker.unblock():
+        server = LiveServer("127.0.0.1:0")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def two_sites(two_sites_server, transactional_db, settings):
+    """The server reachable as two sites: the portal and the merchant."""
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "localhost", "127.0.0.1"]
+    settings.SHOP_DEMO_MERCHANT = True
+    port = two_sites_server.thread.port
+    return {"portal": f"http://127.0.0.1:{port}", "merchant": f"http://localhost:{port}"}
+
+
+@pytest.fixture
+def customer(people, page, two_sites):
+    """Alice, logged in on the portal's site only (first-party cookie)."""
+    alice = people["alice"]
+    client = Client()
+    client.force_login(alice)
+    page.context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": two_sites["portal"],
+            }
+        ]
+    )
+    return alice
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver()
+    yield r
+    r.close()
+
+
+def demo_merchant_with_webhook(receiver) -> WebhookEndpoint:
+    merchant, _ = Organization.objects.get_or_create(
+        slug="demo-merchant", defaults={"name": "Demo Shop", "kind": "merchant"}
+    )
+    return WebhookEndpoint.objects.create(merchant=merchant, url=receiver.url)
+
+
+def test_hosted_checkout_round_trip(page, two_sites, customer, receiver, axe):
+    endpoint = demo_merchant_with_webhook(receiver)
+    page.goto(two_sites["merchant"] + "/demo-merchant/")
+    page.get_by_role("button", name="Pay on the wallet site").click()
+
+    expect(page).to_have_url(re.compile(r"^http://127\.0\.0\.1:\d+/checkout/cs_"))
+    expect(page.get_by_test_id("merchant")).to_have_text("Demo Shop")
+    expect(page.get_by_test_id("total")).to_have_text("25.00 USD")
+    expect(page.get_by_test_id("balance-after").first).to_have_text("192.50")
+    assert_no_serious_a11y_violations(axe, page)
+    page.get_by_test_id("pay").click()
+
+    expect(page).to_have_url(
+        re.compile(r"^http://localhost:\d+/demo-merchant/success/\?session_id=cs_")
+    )
+    expect(page.get_by_test_id("server-status")).to_have_text("complete")
+
+    # The webhook arrives signed, on loopback.
+    assert deliver_due().delivered == 1
+    [(headers, body)] = receiver.requests
+    verify(endpoint.secret, body, headers[HEADER])
+    event = json.loads(body)
+    assert event["type"] == "checkout.session.completed"
+    assert WebhookDelivery.objects.get().status == "delivered"
+
+
+def test_embedded_checkout_pays_in_a_popup_and_tells_the_merchant_page(
+    page, two_sites, customer, receiver
+):
+    endpoint = demo_merchant_with_webhook(receiver)
+    page.goto(two_sites["merchant"] + "/demo-merchant/")
+    page.get_by_role("button", name="Pay here (embedded)").click()
+
+    frame = page.frame_locator("iframe[title='Pay with wallet']")
+    expect(frame.get_by_test_id("total")).to_have_text("25.00 USD")
+    events = page.get_by_test_id("events")
+    expect(events).to_contain_text(f"wallet-checkout:ready from {two_sites['portal']}")
+
+    with page.context.expect_page() as popup_info:
+        frame.get_by_test_id("continue").click()
+    popup = popup_info.value
+    expect(popup).to_have_url(re.compile(r"^http://127\.0\.0\.1:\d+/checkout/cs_"))
+    popup.get_by_test_id("pay").click()
+    expect(popup.get_by_test_id("popup-paid")).to_be_visible()
+
+    # The iframe's polling sees the payment and posts to the merchant origin only.
+    expect(events).to_contain_text(
+        f"wallet-checkout:completed from {two_sites['portal']}", timeout=10_000
+    )
+    expect(page.get_by_test_id("server-status")).to_have_text("complete")
+    expect(frame.get_by_test_id("embed-complete")).to_be_visible()
+
+    session = CheckoutSession.objects.get()
+    assert session.status == "complete" and session.paid_by_id == customer.pk
+    assert deliver_due().delivered == 1
+    [(headers, body)] = receiver.requests
+    verify(endpoint.secret, body, headers[HEADER])
+
+    # A second confirm from the popup is refused.
+    popup.goto(f"{two_sites['portal']}/checkout/{session.public_id}/")
+    expect(popup.get_by_test_id("checkout-complete")).to_be_visible()
+    expect(popup.get_by_test_id("pay")).to_have_count(0)
+
+
+def test_the_checkout_is_not_framed_by_an_unregistered_origin(page, two_sites, people):
+    merchant = Organization.objects.create(name="M", slug="m", kind="merchant")
+    alice = people["alice"]
+    staff = type(alice).objects.create_superuser("root", "root@example.com", "pw")
+    add_allowed_origin(merchant, "https://shop.example", by=staff)
+    from shop.checkout.services import create_session
+
+    session, _ = create_session(
+        None,
+        {
+            "amount": "5.00",
+            "unit": "USD",
+            "mode": "embedded",
+            "embed_origin": "https://shop.example",
+            "success_url": "https://shop.example/ok",
+            "cancel_url": "https://shop.example/no",
+        },
+        merchant=merchant,
+    )
+    embed = f"{two_sites['portal']}/checkout/{session.public_id}/embed/?cs={session.client_secret}"
+    # The demo merchant's origin (localhost) is not this session's origin.
+    page.route(
+        f"{two_sites['merchant']}/evil/",
+        lambda route: route.fulfill(
+            content_type="text/html",
+            body=f'<!doctype html><title>x</title><iframe title="x" src="{embed}"></iframe>',
+        ),
+    )
+    page.goto(f"{two_sites['merchant']}/evil/")
+    page.wait_for_timeout(1000)
+    frame = page.frame_locator("iframe[title='x']")
+    expect(frame.get_by_test_id("continue")).to_have_count(0)
+    expect(frame.get_by_test_id("total")).to_have_count(0)
+    # Control: the same URL renders at top level, so only the framing was refused.
+    top = page.context.new_page()
+    response = top.goto(embed)
+    assert "frame-ancestors https://shop.example" in response.headers["content-security-policy"]
+    expect(top.get_by_test_id("total")).to_have_text("5.00 USD")
+
+
+def test_an_expired_session_cannot_be_paid(page, two_sites, customer):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    page.goto(two_sites["merchant"] + "/demo-merchant/")
+    page.get_by_role("button", name="Pay on the wallet site").click()
+    expect(page.get_by_test_id("pay")).to_be_visible()
+    CheckoutSession.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    page.get_by_test_id("pay").click()
+    expect(page.get_by_test_id("checkout-expired")).to_be_visible()
+    assert customer.balance == Decimal("237.50")  # unchanged
