@@ -1,0 +1,81 @@
+"""Browser-test fixtures: demo people with history, and pages logged in by session cookie."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from allauth.account.models import EmailAddress
+from axe_playwright_python.sync_playwright import Axe
+from django.conf import settings
+from django.test import Client
+
+from portal.models import User
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+PASSWORD = "correct-horse-battery"
+
+
+def make_person(username: str, first: str, last: str) -> User:
+    user = User.objects.create_user(
+        username=username,
+        email=f"{username}@example.com",
+        password=PASSWORD,
+        first_name=first,
+        last_name=last,
+    )
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    return user
+
+
+@pytest.fixture
+def people(transactional_db) -> dict[str, User]:
+    alice = make_person("alice", "Alice", "Archer")
+    bob = make_person("bob", "Bob", "Baker")
+    alice.deposit("250.00", meta={"reference": "Welcome credit"})
+    bob.deposit("80.00", meta={"reference": "Welcome credit"})
+    alice.get_wallet("eur", name="Euro savings", unit="EUR")
+    alice.transfer(bob, "12.50", meta={"note": "Lunch"})
+    alice.withdraw("20.00", confirmed=False, meta={"reference": "Payout to bank"})
+    return {"alice": alice, "bob": bob}
+
+
+@pytest.fixture
+def login_as(page, live_server) -> Callable[[User], None]:
+    """Log a user in by handing the browser a session cookie (login is not the subject)."""
+
+    def login(user: User) -> None:
+        client = Client()
+        client.force_login(user)
+        page.context.add_cookies(
+            [
+                {
+                    "name": settings.SESSION_COOKIE_NAME,
+                    "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                    "url": live_server.url,
+                }
+            ]
+        )
+
+    return login
+
+
+@pytest.fixture(scope="session")
+def axe() -> Axe:
+    return Axe()
+
+
+def assert_no_serious_a11y_violations(axe: Axe, page) -> None:
+    results = axe.run(page)
+    serious = [
+        violation
+        for violation in results.response["violations"]
+        if violation.get("impact") in {"serious", "critical"}
+    ]
+    assert not serious, results.generate_report()
+
+
+def screenshot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)

@@ -1,0 +1,135 @@
+"""The portal's main journeys in Chromium against a live server."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import PASSWORD, assert_no_serious_a11y_violations, screenshot
+from wallets.models import Transaction, Transfer
+
+pytestmark = pytest.mark.e2e
+
+
+def test_sign_up_verify_email_and_log_in(page, live_server, axe, transactional_db):
+    page.goto(f"{live_server.url}/accounts/signup/")
+    page.locator("#id_email").fill("dora@example.com")
+    page.locator("#id_username").fill("dora")
+    page.locator("#id_password1").fill("a-long-passphrase-42")
+    page.locator("#id_password2").fill("a-long-passphrase-42")
+    page.get_by_role("button", name="Sign Up").click()
+    expect(page.get_by_role("heading", name="Verify Your Email Address")).to_be_visible()
+
+    confirm_path = re.search(r"(/accounts/confirm-email/\S+/)", mail.outbox[-1].body).group(1)
+    page.goto(live_server.url + confirm_path)
+    page.get_by_role("button", name="Confirm").click()
+
+    page.goto(f"{live_server.url}/accounts/login/")
+    assert_no_serious_a11y_violations(axe, page)
+    page.locator("#id_login").fill("dora@example.com")
+    page.locator("#id_password").fill("a-long-passphrase-42")
+    page.get_by_role("button", name="Sign In").click()
+    expect(page.get_by_role("heading", name="Your wallets")).to_be_visible()
+
+
+def test_dashboard_wallet_history_filter_and_csv_export(page, live_server, people, login_as, axe):
+    alice = people["alice"]
+    login_as(alice)
+    page.goto(live_server.url + "/")
+    expect(page.get_by_role("heading", name="Your wallets")).to_be_visible()
+    expect(page.get_by_text("Euro savings")).to_be_visible()
+    screenshot(page, "dashboard")
+    assert_no_serious_a11y_violations(axe, page)
+
+    page.get_by_role("link", name="Main wallet").click()
+    expect(page.get_by_role("heading", name="History")).to_be_visible()
+    assert_no_serious_a11y_violations(axe, page)
+
+    page.get_by_label("Search").fill("lunch")
+    expect(page).to_have_url(re.compile(r"q=lunch"))
+    table = page.locator("#tx-table")
+    expect(table.get_by_text("Bob Baker")).to_be_visible()
+    expect(table.get_by_text("Welcome credit")).to_have_count(0)
+    assert_no_serious_a11y_violations(axe, page)
+
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Export these rows as CSV").click()
+    content = download_info.value.path().read_text()
+    rows = list(csv.reader(io.StringIO(content)))
+    assert len(rows) == 2  # header and the one filtered row
+    assert rows[1][6] == "Lunch"
+
+    # The filtered view is a plain URL: reloading it shows the same rows.
+    page.reload()
+    expect(page.locator("#tx-table").get_by_text("Welcome credit")).to_have_count(0)
+
+
+def test_transfer_with_review_confirm_and_double_click(page, live_server, people, login_as, axe):
+    alice, bob = people["alice"], people["bob"]
+    login_as(alice)
+    page.goto(f"{live_server.url}/transfer/")
+    assert_no_serious_a11y_violations(axe, page)
+
+    page.get_by_label("Recipient's email or username").fill("bob@example.com")
+    expect(page.get_by_test_id("recipient-match")).to_contain_text("Bob B.")
+    page.get_by_label("Amount").fill("40.00")
+    page.get_by_label("Note (optional)").fill("Concert tickets")
+    page.get_by_role("button", name="Review transfer").click()
+
+    expect(page.get_by_role("heading", name="Review your transfer")).to_be_visible()
+    expect(page.get_by_test_id("balance-after")).to_have_text("197.50 USD")
+    screenshot(page, "transfer-review")
+    assert_no_serious_a11y_violations(axe, page)
+
+    page.get_by_role("button", name=re.compile("Confirm and send")).dblclick()
+    expect(page.get_by_role("heading", name="Money sent")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/transfers/[0-9a-f-]+/$"))
+    # The balance list beside the form refreshed through the balanceChanged event.
+    expect(page.get_by_test_id(f"balance-{alice.wallet.uuid}")).to_contain_text("177.50 USD")
+
+    transfers = Transfer.objects.filter(meta__note="Concert tickets")
+    assert transfers.count() == 1
+    bob.wallet.refresh_from_db()
+    assert bob.wallet.balance == Decimal("132.50")
+
+    # An inline error: more than is available.
+    page.goto(f"{live_server.url}/transfer/")
+    page.get_by_label("Recipient's email or username").fill("bob")
+    page.locator("#id_amount").fill("10000")
+    page.get_by_role("button", name="Review transfer").click()
+    expect(page.get_by_role("alert")).to_contain_text("Insufficient funds")
+    assert_no_serious_a11y_violations(axe, page)
+
+
+def test_exchange_and_top_up_request(page, live_server, people, login_as):
+    alice = people["alice"]
+    login_as(alice)
+    page.goto(f"{live_server.url}/exchange/")
+    page.locator("#id_to_wallet").select_option(value=str(alice.get_wallet("eur").pk))
+    page.locator("#id_amount").fill("10.00")
+    page.get_by_role("button", name="See the rate").click()
+    expect(page.get_by_test_id("exchange-rate")).to_have_text("1 USD = 0.92 EUR")
+    expect(page.get_by_test_id("exchange-received")).to_contain_text("9.20 EUR")
+    page.get_by_role("button", name="Confirm exchange").click()
+    expect(page.get_by_role("heading", name="Exchange done")).to_be_visible()
+    assert alice.get_wallet("eur").balance == Decimal("9.20")
+
+    page.goto(f"{live_server.url}/requests/")
+    top_up = page.locator("#topup-form")
+    top_up.get_by_label("Amount").fill("75.00")
+    top_up.get_by_label("Payment reference").fill("Bank transfer 991")
+    top_up.get_by_role("button", name="Request top-up").click()
+    expect(page.get_by_text("Top-up requested")).to_be_visible()
+
+    page.goto(f"{live_server.url}/pending/")
+    expect(page.get_by_text("Bank transfer 991")).to_be_visible()
+    page.get_by_role("button", name=re.compile("Cancel withdrawal")).click()
+    expect(page.get_by_role("status").filter(has_text="Canceled")).to_be_visible()
+    assert Transaction.objects.filter(state="canceled").count() == 1
+    assert PASSWORD
