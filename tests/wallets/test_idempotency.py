@@ -57,3 +57,14 @@ def test_every_money_operation_takes_a_key(alice, bob, item):
     assert WalletService.reverse_transaction(deposit, idempotency_key="v").pk == reversal.pk
     # 100 - withdrawal 1 - payment 7.50 - cart 7.50 - exchange 1 + refund 7.50
     assert alice.balance == Decimal("90.50")
+
+
+def test_a_retry_may_spell_the_amount_differently(alice, bob):
+    alice.deposit(100)
+    transfer = alice.transfer(bob, 40)
+    refund = TransferService.refund(transfer, 10, idempotency_key="r1")
+    assert TransferService.refund(transfer, "10.00", idempotency_key="r1").pk == refund.pk
+    assert (
+        alice.deposit("5.0", idempotency_key="d1").pk == alice.deposit(5, idempotency_key="d1").pk
+    )
+    assert alice.balance == 75

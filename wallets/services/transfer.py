@@ -164,7 +164,8 @@ class TransferService:
         with db_transaction.atomic():
             source, destination = lock_wallets(transfer.from_wallet, transfer.to_wallet)
             original = Transfer.objects.select_for_update().get(pk=transfer.pk)
-            parts = [str(original.uuid), None if amount is None else str(amount), meta]
+            requested = None if amount is None else parse_amount(amount, source.decimal_places)
+            parts = [str(original.uuid), None if requested is None else str(requested), meta, force]
 
             def perform() -> Transfer:
                 if original.kind == Kind.REFUND:
@@ -172,7 +173,7 @@ class TransferService:
                 left = original.amount - original.refunded_amount
                 if left <= 0:
                     raise AlreadyRefunded("The transfer has already been refunded in full.")
-                value = left if amount is None else parse_amount(amount, source.decimal_places)
+                value = left if requested is None else requested
                 if value > left:
                     raise RefundExceedsTransfer(
                         f"Only {left} {source.unit} of this transfer is left to refund."
