@@ -79,3 +79,14 @@ def assert_no_serious_a11y_violations(axe: Axe, page) -> None:
 def screenshot(page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture
+def console_errors(page) -> list[str]:
+    """Browser console errors (CSP refusals, htmx errors) seen during the test."""
+    errors: list[str] = []
+    page.on(
+        "console", lambda message: errors.append(message.text) if message.type == "error" else None
+    )
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return errors

@@ -38,7 +38,9 @@ def test_sign_up_verify_email_and_log_in(page, live_server, axe, transactional_d
     expect(page.get_by_role("heading", name="Your wallets")).to_be_visible()
 
 
-def test_dashboard_wallet_history_filter_and_csv_export(page, live_server, people, login_as, axe):
+def test_dashboard_wallet_history_filter_and_csv_export(
+    page, live_server, people, login_as, axe, console_errors
+):
     alice = people["alice"]
     login_as(alice)
     page.goto(live_server.url + "/")
@@ -68,9 +70,12 @@ def test_dashboard_wallet_history_filter_and_csv_export(page, live_server, peopl
     # The filtered view is a plain URL: reloading it shows the same rows.
     page.reload()
     expect(page.locator("#tx-table").get_by_text("Welcome credit")).to_have_count(0)
+    assert console_errors == []  # no CSP refusals, no script errors
 
 
-def test_transfer_with_review_confirm_and_double_click(page, live_server, people, login_as, axe):
+def test_transfer_with_review_confirm_and_double_click(
+    page, live_server, people, login_as, axe, console_errors
+):
     alice, bob = people["alice"], people["bob"]
     login_as(alice)
     page.goto(f"{live_server.url}/transfer/")
@@ -105,6 +110,8 @@ def test_transfer_with_review_confirm_and_double_click(page, live_server, people
     page.get_by_role("button", name="Review transfer").click()
     expect(page.get_by_role("alert")).to_contain_text("Insufficient funds")
     assert_no_serious_a11y_violations(axe, page)
+    # The 422 response is swapped in by htmx; its status shows up as a failed resource.
+    assert [error for error in console_errors if "422" not in error] == []
 
 
 def test_exchange_and_top_up_request(page, live_server, people, login_as):
