@@ -9,5 +9,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("", include("portal.checkout.urls")),
+    path("", include("portal.shopfront.urls")),
     path("", include("portal.views.urls")),
 ]

@@ -169,3 +169,37 @@ def revenue_by_product(merchant: Organization) -> list[dict[str, Any]]:
         }
         for pid, row in sorted(rows.items(), key=lambda item: names[item[0]])
     ]
+
+
+def merchant_for_manager(user: Any, slug: str) -> Organization:
+    """A merchant ``user`` may manage; raises Organization.DoesNotExist otherwise."""
+    merchant = Organization.objects.get(slug=slug, kind=Organization.Kind.MERCHANT)
+    if not (getattr(user, "is_staff", False) or can_manage_merchant(user, merchant)):
+        raise Organization.DoesNotExist
+    return merchant
+
+
+def merchant_for_member(user: Any, slug: str) -> Organization:
+    """A merchant ``user`` belongs to (any role) or staff; DoesNotExist otherwise."""
+    merchant = Organization.objects.get(slug=slug, kind=Organization.Kind.MERCHANT)
+    if not (
+        getattr(user, "is_staff", False)
+        or Membership.objects.filter(organization=merchant, user=user).exists()
+    ):
+        raise Organization.DoesNotExist
+    return merchant
+
+
+def sales_orders(merchant: Organization) -> list[dict[str, Any]]:
+    """The merchant's orders, each with only this merchant's lines."""
+    grouped: dict[int, dict[str, Any]] = {}
+    for line in sales_lines(merchant):
+        entry = grouped.setdefault(line.order_id, {"order": line.order, "lines": []})
+        entry["lines"].append(line)
+    return list(grouped.values())
+
+
+def wallets_for_payment(user: Any, unit: str) -> list[Any]:
+    from wallets.selectors import wallet_list_for_holder
+
+    return list(wallet_list_for_holder(user).filter(unit=unit, is_frozen=False))

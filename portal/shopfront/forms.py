@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django import forms
+
+
+class CatalogFilterForm(forms.Form):
+    q = forms.CharField(required=False, label="Search", max_length=100)
+    category = forms.ChoiceField(
+        required=False, label="Category", widget=forms.Select(attrs={"class": "form-select"})
+    )
+    min_price = forms.DecimalField(required=False, label="Min price", min_value=0, max_digits=20)
+    max_price = forms.DecimalField(required=False, label="Max price", min_value=0, max_digits=20)
+    sort = forms.ChoiceField(
+        required=False,
+        label="Sort",
+        widget=forms.Select(attrs={"class": "form-select"}),
+        choices=[
+            ("name", "Name"),
+            ("price", "Price: low to high"),
+            ("-price", "Price: high to low"),
+            ("new", "Newest"),
+        ],
+    )
+
+    def __init__(self, *args: Any, categories: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = [("", "All"), *[(c, c) for c in categories]]
+
+
+class AddToCartForm(forms.Form):
+    quantity = forms.IntegerField(min_value=1, max_value=99, initial=1)
+
+
+class CartQuantityForm(forms.Form):
+    product = forms.IntegerField()
+    quantity = forms.IntegerField(min_value=0, max_value=99)
+
+
+class CartCheckoutForm(forms.Form):
+    wallet = forms.TypedChoiceField(coerce=int, label="Pay from")
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=100)
+
+    def __init__(self, *args: Any, wallets: list, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.wallets = {w.pk: w for w in wallets}
+        self.fields["wallet"].choices = [
+            (w.pk, f"{w.name} ({w.available} {w.unit} available)") for w in wallets
+        ]
+        if not self.is_bound:
+            self.initial["idempotency_key"] = uuid.uuid4().hex
+
+    def chosen_wallet(self):
+        return self.wallets[self.cleaned_data["wallet"]]
+
+
+class RefundForm(forms.Form):
+    """One quantity field per refundable line of an order, for this merchant."""
+
+    reason = forms.CharField(required=False, max_length=200)
+
+    def __init__(self, *args: Any, lines: list, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lines = lines
+        for line in lines:
+            self.fields[f"line_{line.pk}"] = forms.IntegerField(
+                min_value=0,
+                max_value=line.refundable_quantity,
+                initial=0,
+                required=False,
+                label=line.product_name,
+            )
+
+    def quantities(self) -> dict[int, int]:
+        return {
+            line.pk: self.cleaned_data.get(f"line_{line.pk}") or 0
+            for line in self.lines
+            if self.cleaned_data.get(f"line_{line.pk}")
+        }
+
+
+class APIKeyForm(forms.Form):
+    name = forms.CharField(max_length=60, required=False, label="Key name")
+
+
+class OriginForm(forms.Form):
+    origin = forms.CharField(max_length=200, label="Allowed origin (https://shop.example)")
+
+
+class WebhookForm(forms.Form):
+    url = forms.URLField(max_length=500, label="Webhook URL")

@@ -1,0 +1,33 @@
+from django.urls import path
+
+from portal.shopfront import views
+
+app_name = "shop"
+
+urlpatterns = [
+    path("shop/", views.catalog_page, name="catalog"),
+    path("shop/products/<int:pk>/", views.product_page, name="product"),
+    path("shop/products/<int:pk>/add/", views.cart_add, name="cart-add"),
+    path("shop/cart/", views.cart_page, name="cart"),
+    path("shop/cart/update/", views.cart_update, name="cart-update"),
+    path("shop/cart/checkout/", views.cart_checkout, name="cart-checkout"),
+    path("shop/orders/", views.order_list, name="orders"),
+    path("shop/orders/<str:number>/", views.receipt, name="receipt"),
+    path("shop/sales/", views.sales_index, name="sales-index"),
+    path("shop/sales/<slug:slug>/", views.sales, name="sales"),
+    path("shop/sales/<slug:slug>/orders/<str:number>/refund/", views.refund, name="refund"),
+    path("shop/merchants/<slug:slug>/developers/", views.developers, name="developers"),
+    path("shop/merchants/<slug:slug>/keys/", views.api_key_create, name="key-create"),
+    path(
+        "shop/merchants/<slug:slug>/keys/<int:pk>/revoke/",
+        views.api_key_revoke,
+        name="key-revoke",
+    ),
+    path("shop/merchants/<slug:slug>/origins/", views.origin_add, name="origin-add"),
+    path("shop/merchants/<slug:slug>/webhooks/", views.webhook_add, name="webhook-add"),
+    path(
+        "shop/merchants/<slug:slug>/deliveries/<int:pk>/retry/",
+        views.webhook_retry,
+        name="delivery-retry",
+    ),
+]
