@@ -14,8 +14,10 @@ class HtmxHttpRequest(HttpRequest):
 
 
 def partial(template_name: str, request: HtmxHttpRequest, fragment: str) -> str:
-    """The whole page on a normal or boosted load; only ``fragment`` for other htmx requests."""
-    if request.htmx and not request.htmx.boosted:
+    """Only ``fragment`` for htmx swaps; the whole page for normal and boosted loads and for
+    htmx history restores (back button after a pushed URL), which replace the whole body."""
+    htmx = request.htmx
+    if htmx and not htmx.boosted and not htmx.history_restore_request:
         return f"{template_name}#{fragment}"
     return template_name
 

@@ -70,6 +70,10 @@ def test_dashboard_wallet_history_filter_and_csv_export(
     # The filtered view is a plain URL: reloading it shows the same rows.
     page.reload()
     expect(page.locator("#tx-table").get_by_text("Welcome credit")).to_have_count(0)
+    # Back to the unfiltered history: a whole page again, not a fragment.
+    page.go_back()
+    expect(page.locator("#tx-table").get_by_text("Welcome credit")).to_be_visible()
+    expect(page.get_by_role("heading", name="History")).to_be_visible()
     assert console_errors == []  # no CSP refusals, no script errors
 
 

@@ -25,6 +25,7 @@ def test_dashboard_shows_a_card_per_wallet_with_balances_and_frozen_badge(alice,
     body = response.content.decode()
     assert response.status_code == 200
     assert "Skip to main content" in body
+    assert "{#" not in body and "{%" not in body
     assert "100.00 USD" in body  # balance
     assert "70.00 USD" in body  # available
     assert "30.00 USD" in body  # held

@@ -107,3 +107,10 @@ def test_organization_wallets_are_visible_to_members_only(acme, alice, bob, bob_
     outsider = Client()
     outsider.force_login(make_user("carol"))
     assert outsider.get(wallet_url(acme.wallet)).status_code == 404
+
+
+def test_htmx_history_restore_gets_the_whole_page(alice, alice_client):
+    response = alice_client.get(
+        wallet_url(alice.wallet, "?q=x"), HTTP_HX_HISTORY_RESTORE_REQUEST="true", **HTMX
+    )
+    assert "<html" in response.content.decode()
