@@ -5,7 +5,7 @@ from django.db import transaction
 
 from portal.models import User
 from shop.models import Membership, Organization
-from wallets.services import transfer_service, wallet_service
+from wallets.services import exchange_service, transfer_service, wallet_service
 
 DEMO_PASSWORD = "demo-pass-1234"
 DEMO_USERS = [
@@ -27,9 +27,13 @@ class Command(BaseCommand):
             users = {}
             for username, email, first, last in DEMO_USERS:
                 user = User.objects.create_user(
-                    username=username, email=email, password=DEMO_PASSWORD,
-                    first_name=first, last_name=last,
-                    is_staff=username == "staff", is_superuser=username == "staff",
+                    username=username,
+                    email=email,
+                    password=DEMO_PASSWORD,
+                    first_name=first,
+                    last_name=last,
+                    is_staff=username == "staff",
+                    is_superuser=username == "staff",
                 )
                 self._verify_email(user)
                 users[username] = user
@@ -53,8 +57,29 @@ class Command(BaseCommand):
             alice.withdraw("20.00", confirmed=False, meta={"reference": "Payout to bank"})
             bob.deposit("50.00", confirmed=False, meta={"reference": "Bank transfer #4411"})
             wallets.deposit(alice.wallet, "5.00", meta={"reference": "Cashback"})
+            self._lived_in(alice, bob, org)
         self.stdout.write(self.style.SUCCESS("Demo data created."))
         self._print_logins()
+
+    @staticmethod
+    def _lived_in(alice: User, bob: User, org: Organization) -> None:
+        """Enough history to page through, an exchange, a team and a frozen wallet."""
+        for week, (amount, shop) in enumerate(
+            [("3.80", "Bakery"), ("4.20", "Books"), ("2.50", "Bus"), ("1.99", "Music")] * 8
+        ):
+            alice.withdraw(amount, meta={"reference": f"{shop} · week {week + 1}"})
+        exchange_service().exchange(alice, "default", "eur", "25.00")
+        team = Organization.objects.create(
+            name="Weekend Climbers", slug="weekend-climbers", kind=Organization.Kind.TEAM
+        )
+        Membership.objects.create(organization=team, user=bob, role=Membership.Role.MANAGER)
+        Membership.objects.create(organization=team, user=alice, role=Membership.Role.MEMBER)
+        team.deposit("320.00", meta={"reference": "Membership fees"})
+        transfer_service().transfer(team, bob, "45.00", meta={"note": "Rope"})
+        travel = alice.get_wallet("travel", name="Travel fund", unit="USD")
+        travel.deposit("60.00", meta={"reference": "Birthday gift"})
+        wallet_service().freeze(travel, reason="Card reported lost")
+        org.withdraw("150.00", confirmed=False, meta={"reference": "Supplier payout"})
 
     @staticmethod
     def _verify_email(user: User) -> None:
