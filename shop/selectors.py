@@ -203,3 +203,13 @@ def wallets_for_payment(user: Any, unit: str) -> list[Any]:
     from wallets.selectors import wallet_list_for_holder
 
     return list(wallet_list_for_holder(user).filter(unit=unit, is_frozen=False))
+
+
+def paid_sessions(merchant: Organization) -> QuerySet:
+    from shop.models import CheckoutSession
+
+    return (
+        CheckoutSession.objects.filter(merchant=merchant, payment__isnull=False)
+        .select_related("payment", "paid_by")
+        .order_by("-completed_at", "-pk")[:100]
+    )

@@ -12,6 +12,7 @@ from django.db.models import F
 from shop.exceptions import CartInvalid, NotAllowed, RefundInvalid
 from shop.models import Order, OrderLine, Product
 from shop.selectors import can_manage_merchant, owns_wallet, product_availability_problem
+from wallets import moderation
 from wallets.amounts import exact
 from wallets.exceptions import ProductNotAvailable
 from wallets.locking import lock_products
@@ -119,8 +120,17 @@ def _raise_unavailable(buyer: Any, lines: list[tuple[Product, int]]) -> None:
             raise ProductNotAvailable(problem)
 
 
+def is_staff_refund(user: Any, merchant_id: int) -> bool:
+    """Staff acting for a merchant they do not manage: that is audited."""
+    return moderation.can(user, moderation.Action.REFUND_ORDER) and not can_manage_merchant(
+        user, merchant_id
+    )
+
+
 def can_refund(user: Any, line: OrderLine) -> bool:
-    return bool(getattr(user, "is_staff", False)) or can_manage_merchant(user, line.merchant_id)
+    return moderation.can(user, moderation.Action.REFUND_ORDER) or can_manage_merchant(
+        user, line.merchant_id
+    )
 
 
 @exact
@@ -133,7 +143,8 @@ def refund_order(
     """Refund some lines of an order (``{line_id: quantity}``) or all that is left.
 
     Money goes back through the engine's refund of each line's transfer, the
-    stock is returned, and the order's status follows. All or nothing.
+    stock is returned, and the order's status follows. All or nothing. Staff
+    refunds need a reason and write an audit entry in the same transaction.
     """
     with transaction.atomic():
         all_lines = {line.pk: line for line in order.lines.select_related("product")}
@@ -175,7 +186,25 @@ def refund_order(
             )
             OrderLine.objects.filter(pk=pk).update(refunded_quantity=F("refunded_quantity") + qty)
             return_stock(line.product, qty)
+        before_status = order.status
         _update_status(order)
+        if any(is_staff_refund(by, all_lines[pk].merchant_id) for pk in wanted):
+            reason = (reason or "").strip()
+            if not reason:
+                raise moderation.ReasonRequired()
+            moderation.record(
+                actor=by,
+                action=moderation.Action.REFUND_ORDER,
+                target=order,
+                reason=reason,
+                before={"status": before_status},
+                after={
+                    "status": order.status,
+                    "lines": {str(pk): qty for pk, qty in sorted(wanted.items())},
+                },
+                amount=sum((r.received for r in refunds), Decimal(0)),
+                unit=order.unit,
+            )
     return refunds
 
 

@@ -81,6 +81,11 @@ class RefundForm(forms.Form):
         }
 
 
+class SessionRefundForm(forms.Form):
+    amount = forms.DecimalField(required=False, min_value=0, max_digits=30, decimal_places=8)
+    reason = forms.CharField(required=False, max_length=200)
+
+
 class APIKeyForm(forms.Form):
     name = forms.CharField(max_length=60, required=False, label="Key name")
 

@@ -16,6 +16,11 @@ urlpatterns = [
     path("shop/sales/", views.sales_index, name="sales-index"),
     path("shop/sales/<slug:slug>/", views.sales, name="sales"),
     path("shop/sales/<slug:slug>/orders/<str:number>/refund/", views.refund, name="refund"),
+    path(
+        "shop/sales/<slug:slug>/checkouts/<str:public_id>/refund/",
+        views.session_refund,
+        name="session-refund",
+    ),
     path("shop/merchants/<slug:slug>/developers/", views.developers, name="developers"),
     path("shop/merchants/<slug:slug>/keys/", views.api_key_create, name="key-create"),
     path(

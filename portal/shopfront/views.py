@@ -19,11 +19,18 @@ from portal.shopfront.forms import (
     CatalogFilterForm,
     OriginForm,
     RefundForm,
+    SessionRefundForm,
     WebhookForm,
 )
 from shop import cart as shop_cart
-from shop.checkout.services import add_allowed_origin, create_api_key, revoke_api_key
+from shop.checkout.services import (
+    add_allowed_origin,
+    create_api_key,
+    refund_session_payment,
+    revoke_api_key,
+)
 from shop.models import (
+    CheckoutSession,
     MerchantAPIKey,
     Order,
     Organization,
@@ -39,6 +46,7 @@ from shop.selectors import (
     merchants_for_user,
     order_for_buyer,
     orders_for_buyer,
+    paid_sessions,
     price_for,
     product_availability_problem,
     revenue_by_product,
@@ -246,6 +254,7 @@ def sales(request: HttpRequest, slug: str) -> HttpResponse:
             "merchant": merchant,
             "orders": orders,
             "revenue": revenue_by_product(merchant),
+            "checkout_payments": paid_sessions(merchant),
             "can_refund": request.user.is_staff or can_manage_merchant(request.user, merchant),
         },
     )
@@ -276,6 +285,31 @@ def refund(request: HttpRequest, slug: str, number: str) -> HttpResponse:
             messages.error(request, exc.message)
         else:
             messages.success(request, f"Refunded order {order.number}.")
+    return _redirect(request, reverse("shop:sales", args=[merchant.slug]))
+
+
+@require_POST
+@login_required
+def session_refund(request: HttpRequest, slug: str, public_id: str) -> HttpResponse:
+    merchant = _managed_merchant(request, slug)
+    session = CheckoutSession.objects.filter(merchant=merchant, public_id=public_id).first()
+    if session is None:
+        raise Http404("No such checkout.")
+    form = SessionRefundForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Enter a valid amount, or leave it empty to refund the rest.")
+    else:
+        try:
+            refund_session_payment(
+                session,
+                by=request.user,
+                amount=form.cleaned_data["amount"],
+                reason=form.cleaned_data["reason"],
+            )
+        except WalletError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"Refunded checkout {session.public_id}.")
     return _redirect(request, reverse("shop:sales", args=[merchant.slug]))
 
 

@@ -418,3 +418,49 @@ def ensure_demo_merchant(origin: str) -> Organization:
     )
     MerchantOrigin.objects.get_or_create(merchant=merchant, origin=normalize_origin(origin))
     return merchant
+
+
+@exact
+def refund_session_payment(
+    session: CheckoutSession, by: Any, amount: Any = None, reason: str = ""
+) -> Transfer:
+    """Refund a paid session in full or in part and tell the merchant (``payment.refunded``).
+
+    The merchant's managers may refund; staff may too, with a reason that goes
+    to the audit log. The event is written in the refund's transaction.
+    """
+    from shop.services import is_staff_refund
+    from wallets import moderation
+    from wallets.services import transfer_service
+
+    manager = can_manage_merchant(by, session.merchant_id)
+    if not manager and not moderation.can(by, moderation.Action.REFUND_TRANSFER):
+        raise NotAllowed("Only staff or the merchant's managers can refund this payment.")
+    with transaction.atomic():
+        locked = CheckoutSession.objects.select_for_update().get(pk=session.pk)
+        if locked.payment_id is None:
+            raise SessionNotPayable("This checkout has not been paid.")
+        before = str(locked.payment.refunded_amount)
+        refund = transfer_service().refund(
+            locked.payment,
+            amount,
+            meta={"checkout_session": locked.public_id, "reason": reason[:200]},
+        )
+        locked.payment.refresh_from_db()
+        if is_staff_refund(by, locked.merchant_id):
+            if not reason.strip():
+                raise moderation.ReasonRequired()
+            moderation.record(
+                actor=by,
+                action=moderation.Action.REFUND_TRANSFER,
+                target=locked.payment,
+                reason=reason.strip(),
+                before={"refunded_amount": before},
+                after={"refunded_amount": str(locked.payment.refunded_amount)},
+                amount=refund.received,
+                unit=locked.unit,
+            )
+        data = session_data(locked)
+        data["refund"] = {"id": str(refund.uuid), "amount": money(refund.received, locked.unit)}
+        emit_event(locked.merchant, "payment.refunded", data)
+    return refund

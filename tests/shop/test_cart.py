@@ -14,7 +14,8 @@ from wallets.exceptions import (
     UnitMismatch,
     WalletFrozen,
 )
-from wallets.models import Transfer
+from wallets.models import AuditEntry, Transfer
+from wallets.moderation import ReasonRequired
 
 pytestmark = pytest.mark.django_db
 
@@ -105,7 +106,13 @@ def test_digital_product_once_per_customer(buyer, make_product):
     order = pay_cart(buyer, buyer.wallet, [(ebook, 1)])
     with pytest.raises(ProductNotAvailable, match="already own"):
         pay_cart(buyer, buyer.wallet, [(ebook, 1)])
-    refund_order(order, by=User.objects.create_superuser("staff", "s@example.com", "pw"))
+    staff = User.objects.create_superuser("staff", "s@example.com", "pw")
+    with pytest.raises(ReasonRequired):
+        refund_order(order, by=staff)
+    refund_order(order, by=staff, reason="customer asked")
+    entry = AuditEntry.objects.get()
+    assert entry.action == "refund_order" and entry.actor == staff
+    assert entry.amount == Decimal("3.00") and entry.target_label == order.number
     pay_cart(buyer, buyer.wallet, [(ebook, 1)])  # refunded in full: may buy again
 
 

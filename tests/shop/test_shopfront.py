@@ -179,3 +179,21 @@ def test_developers_page_manages_origins_webhooks_and_shows_deliveries(
         client.post(f"/shop/merchants/{other.slug}/deliveries/{delivery.pk}/retry/").status_code
         == 404
     )
+
+
+def test_a_manager_refunds_a_checkout_payment_from_the_sales_page(
+    client, merchant, merchant_manager, buyer, api, session_body
+):
+    from shop.checkout.services import pay_session
+    from shop.models import CheckoutSession, WebhookEvent
+
+    session_id = api.post("/api/checkout/sessions/", session_body).json()["id"]
+    pay_session(CheckoutSession.objects.get(public_id=session_id), buyer, buyer.wallet)
+    client.force_login(merchant_manager)
+    assert session_id in client.get(f"/shop/sales/{merchant.slug}/").content.decode()
+    url = f"/shop/sales/{merchant.slug}/checkouts/{session_id}/refund/"
+    assert client.post(url, {"amount": "5.00", "reason": "late"}).status_code == 302
+    assert buyer.balance == Decimal("80.00")
+    assert WebhookEvent.objects.filter(type="payment.refunded").count() == 1
+    client.force_login(buyer)
+    assert client.post(url, {}).status_code == 404

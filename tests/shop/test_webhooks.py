@@ -214,3 +214,28 @@ def test_keys_belong_to_merchants_only(merchant_manager):
     Membership.objects.create(organization=team, user=merchant_manager, role="owner")
     with pytest.raises(NotAllowed):
         create_api_key(team, by=merchant_manager)
+
+
+def test_refunding_a_session_payment_emits_payment_refunded(paid_session, buyer):
+    from shop.checkout.services import refund_session_payment
+    from shop.exceptions import NotAllowed
+    from wallets.exceptions import RefundExceedsTransfer
+
+    session, _ = paid_session
+    manager = session_manager(paid_session)
+    with pytest.raises(NotAllowed):
+        refund_session_payment(session, by=buyer)
+    refund_session_payment(session, by=manager, amount="10.00", reason="partial")
+    with pytest.raises(RefundExceedsTransfer):
+        refund_session_payment(session, by=manager, amount="20.00")
+    refund_session_payment(session, by=manager)
+    buyer.refresh_from_db()
+    assert buyer.balance == Decimal("100.00")
+    events = [json.loads(e.body) for e in WebhookEvent.objects.order_by("pk")]
+    assert [e["type"] for e in events] == [
+        "checkout.session.completed",
+        "payment.refunded",
+        "payment.refunded",
+    ]
+    assert events[1]["data"]["object"]["refund"]["amount"] == "10.00"
+    assert events[2]["data"]["object"]["payment"]["refunded_amount"] == "25.00"
