@@ -26,19 +26,23 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 DEV_SECRET_KEY = "insecure-development-key-change-me"
+DJANGO_ENV = os.environ.get("DJANGO_ENV", "").strip().lower()
+# DJANGO_ENV=build: collectstatic while building the image, before any secret
+# exists. DEBUG is off so files get hashed names; with no ALLOWED_HOSTS a server
+# started this way by mistake answers nothing.
+BUILD = DJANGO_ENV == "build"
 # Production mode: DJANGO_ENV=production, or DEBUG explicitly off. It refuses to
 # start on development defaults rather than run a wallet insecurely.
-PRODUCTION = (
-    os.environ.get("DJANGO_ENV", "").strip().lower() == "production"
-    or not env_bool("DEBUG", True)
-)
+PRODUCTION = not BUILD and (DJANGO_ENV == "production" or not env_bool("DEBUG", True))
 if PRODUCTION:
     from portal.ops.env import require_production_environment
 
     require_production_environment(os.environ, DEV_SECRET_KEY)
-DEBUG = not PRODUCTION and env_bool("DEBUG", True)
+DEBUG = not PRODUCTION and not BUILD and env_bool("DEBUG", True)
 SECRET_KEY = os.environ.get("SECRET_KEY") or DEV_SECRET_KEY
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
+ALLOWED_HOSTS = (
+    [] if BUILD else env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
+)
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [

@@ -171,3 +171,14 @@ def test_the_procfile_migrates_on_release_and_serves_with_the_gunicorn_config():
     assert entries["web"].startswith("gunicorn portal.wsgi:application")
     assert "gunicorn.conf.py" in entries["web"]
     assert Path(ROOT / "gunicorn.conf.py").is_file()
+
+
+def test_the_image_collects_static_at_build_and_matches_the_manifest(manifests):
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    assert "RUN DJANGO_ENV=build python manage.py collectstatic --noinput" in dockerfile
+    pod = manifests["Deployment"]["spec"]["template"]["spec"]
+    assert f"USER {pod['securityContext']['runAsUser']}" in dockerfile
+    cmd = re.search(r"^CMD (\[.*\])$", dockerfile, re.MULTILINE)
+    assert cmd and yaml.safe_load(cmd.group(1)) == web_container(manifests["Deployment"])["command"]
+    for copied in re.findall(r"^COPY (\S+) ", dockerfile, re.MULTILINE):
+        assert (ROOT / copied).exists(), copied

@@ -171,3 +171,34 @@ def test_check_deploy_is_clean_with_production_settings():
 def test_check_deploy_warns_when_the_cache_is_per_process():
     result = run_manage("check", "--deploy", env=production_env(REDIS_URL=None))
     assert "portal.W001" in result.stdout + result.stderr
+
+
+def test_build_mode_collects_hashed_static_files_without_secrets(tmp_path):
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "DEBUG", "SECRET_KEY"}
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="portal.settings",
+        DJANGO_ENV="build",
+        STATIC_ROOT=str(tmp_path),
+        # Even if set, build mode serves no host.
+        ALLOWED_HOSTS="wallet.example.com",
+    )
+    result = run_manage("collectstatic", "--noinput", env=env)
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads((tmp_path / "staticfiles.json").read_text())
+    hashed = manifest["paths"]["admin/css/base.css"]
+    assert hashed != "admin/css/base.css"
+    assert (tmp_path / hashed).is_file()
+    assert (tmp_path / f"{hashed}.gz").is_file()
+
+    shown = show_settings(env)
+    assert shown["DEBUG"] is False
+    hosts = run_python(
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.ALLOWED_HOSTS)",
+        env,
+    )
+    assert hosts.stdout.strip() == "[]"
