@@ -1,0 +1,78 @@
+"""Buying from the catalog in a real browser."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+from playwright.sync_api import expect
+
+from shop.models import Order, Organization, Product
+from tests.e2e.conftest import assert_no_serious_a11y_violations
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def products(transactional_db):
+    merchant = Organization.objects.create(name="Acme Books", slug="acme", kind="merchant")
+    return {
+        "book": Product.objects.create(
+            merchant=merchant,
+            name="Django Book",
+            slug="book",
+            price=Decimal("30.00"),
+            stock=1,
+            category="Books",
+        ),
+        "mug": Product.objects.create(
+            merchant=merchant,
+            name="Coffee Mug",
+            slug="mug",
+            price=Decimal("8.50"),
+            category="Kitchen",
+            description="Holds coffee",
+        ),
+    }
+
+
+def test_search_add_to_cart_and_pay(page, live_server, people, login_as, products, axe):
+    alice = people["alice"]
+    login_as(alice)
+    page.goto(f"{live_server.url}/shop/")
+    cards = page.get_by_test_id("product-card")
+    expect(cards).to_have_count(2)
+
+    page.get_by_label("Search").fill("coffee")
+    expect(cards).to_have_count(1)
+    expect(page).to_have_url(re.compile(r"/shop/\?.*q=coffee"))
+    assert_no_serious_a11y_violations(axe, page)
+    page.get_by_label("Search").fill("")
+    page.get_by_label("Sort").select_option("-price")
+    expect(cards.first).to_contain_text("Django Book")
+
+    cards.first.get_by_role("link").click()
+    page.get_by_role("button", name="Add to cart").click()
+    expect(page).to_have_url(f"{live_server.url}/shop/cart/")
+    page.goto(f"{live_server.url}/shop/products/{products['mug'].pk}/")
+    page.get_by_label("Quantity").fill("2")
+    page.get_by_role("button", name="Add to cart").click()
+    expect(page.get_by_test_id("cart-total")).to_have_text("47.00 USD")
+
+    # htmx update of a quantity
+    page.get_by_label("Quantity of Coffee Mug").fill("1")
+    page.get_by_role("row", name=re.compile("Coffee Mug")).get_by_role(
+        "button", name="Update"
+    ).click()
+    expect(page.get_by_test_id("cart-total")).to_have_text("38.50 USD")
+    assert_no_serious_a11y_violations(axe, page)
+
+    page.get_by_test_id("pay-cart").click()
+    expect(page).to_have_url(re.compile(r"/shop/orders/ord_"))
+    expect(page.get_by_test_id("order-total")).to_have_text("38.50 USD")
+    order = Order.objects.get()
+    assert order.buyer == alice and order.total == Decimal("38.50")
+    products["book"].refresh_from_db()
+    assert products["book"].stock == 0
+    assert_no_serious_a11y_violations(axe, page)
