@@ -45,6 +45,7 @@ def wallets_for_user(user: User, *, spend: bool = False) -> QuerySet[Wallet]:
             | Q(holder_type=org_type, holder_id__in=org_ids)
         )
         .select_related("holder_type")
+        .prefetch_related("holder")
         .order_by("holder_type_id", "holder_id", "created_at", "pk")
     )
 
@@ -154,9 +155,16 @@ def holder_for_choice(user: User, choice: str) -> User | Organization:
 
 def wallet_history(wallet: Wallet) -> QuerySet[Transaction]:
     """The engine's history, with what the table needs to name counterparties in few queries."""
-    return wallet_transaction_history(wallet).select_related(
-        "transfer_as_withdraw__to_wallet__holder_type",
-        "transfer_as_deposit__from_wallet__holder_type",
+    return (
+        wallet_transaction_history(wallet)
+        .select_related(
+            "transfer_as_withdraw__to_wallet__holder_type",
+            "transfer_as_deposit__from_wallet__holder_type",
+        )
+        .prefetch_related(
+            "transfer_as_withdraw__to_wallet__holder",
+            "transfer_as_deposit__from_wallet__holder",
+        )
     )
 
 

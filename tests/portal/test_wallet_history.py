@@ -114,3 +114,13 @@ def test_htmx_history_restore_gets_the_whole_page(alice, alice_client):
         wallet_url(alice.wallet, "?q=x"), HTTP_HX_HISTORY_RESTORE_REQUEST="true", **HTMX
     )
     assert "<html" in response.content.decode()
+
+
+def test_history_page_names_counterparties_without_a_query_per_row(
+    alice, bob, alice_client, django_assert_max_num_queries
+):
+    for index in range(20):
+        alice.transfer(bob, "1.00", meta={"note": f"Round {index}"})
+    with django_assert_max_num_queries(12):
+        body = alice_client.get(wallet_url(alice.wallet)).content.decode()
+    assert body.count("Bob Baker") == 20
