@@ -1,6 +1,9 @@
 """The deployment examples parse and fit the code: probes, commands, variables, metrics."""
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -182,3 +185,38 @@ def test_the_image_collects_static_at_build_and_matches_the_manifest(manifests):
     assert cmd and yaml.safe_load(cmd.group(1)) == web_container(manifests["Deployment"])["command"]
     for copied in re.findall(r"^COPY (\S+) ", dockerfile, re.MULTILINE):
         assert (ROOT / copied).exists(), copied
+
+
+def gunicorn_config(**env: str) -> dict[str, str]:
+    result = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "--print-config", "portal.wsgi:application"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    config = {}
+    for line in result.stdout.splitlines():
+        name, sep, value = line.partition("=")
+        if sep:
+            config[name.strip()] = value.strip()
+    return config
+
+
+def test_gunicorn_conf_takes_workers_and_timeouts_from_the_environment():
+    config = gunicorn_config(WEB_CONCURRENCY="5", GUNICORN_TIMEOUT="17", PORT="8123")
+    assert config["workers"] == "5"
+    assert config["timeout"] == "17"
+    assert config["bind"] == "['0.0.0.0:8123']"
+    assert config["accesslog"] == "-"
+    assert int(config["max_requests"]) > 0
+
+
+def test_gunicorn_conf_defaults_to_several_workers(monkeypatch):
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    monkeypatch.delenv("GUNICORN_TIMEOUT", raising=False)
+    config = gunicorn_config()
+    assert int(config["workers"]) >= 2
+    assert config["timeout"] == "30"
