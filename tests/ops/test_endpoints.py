@@ -116,3 +116,20 @@ def test_unresolved_paths_share_one_label(client):
     client.get("/no/such/page/12345/")
     client.get("/no/such/page/67890/")
     assert REGISTRY.get_sample_value("portal_http_requests_total", labels) == before + 2
+
+
+def test_unhandled_exceptions_are_counted_as_5xx(settings):
+    settings.ROOT_URLCONF = "tests.ops.urls"
+    client = Client(raise_request_exception=False)
+    errors = {"method": "GET", "view": "ops-test-boom", "status": "500"}
+    before = REGISTRY.get_sample_value("portal_http_requests_total", errors) or 0
+    raised = REGISTRY.get_sample_value(
+        "portal_http_exceptions_total", {"exception": "OpsTestError"}
+    )
+    response = client.get("/ops-test/boom")
+    assert response.status_code == 500
+    assert REGISTRY.get_sample_value("portal_http_requests_total", errors) == before + 1
+    assert (
+        REGISTRY.get_sample_value("portal_http_exceptions_total", {"exception": "OpsTestError"})
+        == (raised or 0) + 1
+    )

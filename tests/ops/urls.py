@@ -15,8 +15,17 @@ def plain(request: HttpRequest) -> HttpResponse:
     return HttpResponse("plain")
 
 
+class OpsTestError(Exception):
+    pass
+
+
+def boom(request: HttpRequest) -> HttpResponse:
+    raise OpsTestError("boom")
+
+
 urlpatterns = [
     path("ops-test/framed", framed),
     path("ops-test/plain", plain),
+    path("ops-test/boom", boom, name="ops-test-boom"),
     *portal_urlpatterns,
 ]
