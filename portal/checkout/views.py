@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 from urllib.parse import urlsplit
 
+from allauth.account.decorators import reauthentication_required
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -14,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
 from portal.checkout.forms import ConfirmForm
+from portal.services import needs_reauthentication
 from shop.checkout.selectors import effective_status, payable_wallets, session_payable_problem
 from shop.checkout.services import (
     SessionAlreadyPaid,
@@ -79,8 +81,17 @@ def hosted(request: HttpRequest, public_id: str) -> HttpResponse:
     return _page(request, _session(public_id))
 
 
+def _is_large_payment(request: HttpRequest) -> bool:
+    session = CheckoutSession.objects.filter(
+        public_id=request.resolver_match.kwargs.get("public_id")
+    )
+    session = session.only("amount", "unit").first()
+    return session is not None and needs_reauthentication(session.unit, session.amount)
+
+
 @require_POST
 @login_required
+@reauthentication_required(enabled=_is_large_payment)
 def confirm(request: HttpRequest, public_id: str) -> HttpResponse:
     session = _session(public_id)
     wallets = payable_wallets(request.user, session)

@@ -138,3 +138,19 @@ def test_embedded_confirm_renders_the_closing_popup_page(client, embedded, buyer
     response = client.post(f"/checkout/{embedded.public_id}/confirm/", {"wallet": buyer.wallet.pk})
     assert response.status_code == 200
     assert 'data-outcome="paid"' in response.content.decode()
+
+
+def test_large_payments_ask_for_the_password_again(client, buyer, api, session_body, settings):
+    settings.PORTAL_REAUTH_THRESHOLD = {"USD": "20"}
+    data = api.post("/api/checkout/sessions/", session_body).json()
+    client.force_login(buyer)
+    # force_login counts as a fresh authentication; age it past the timeout.
+    session = client.session
+    for key in list(session.keys()):
+        if "authentication" in key or key.startswith("account_"):
+            del session[key]
+    session.save()
+    response = client.post(f"/checkout/{data['id']}/confirm/", {"wallet": buyer.wallet.pk})
+    assert response.status_code == 302
+    assert "reauthenticate" in response["Location"]
+    assert buyer.balance == Decimal("100.00")
