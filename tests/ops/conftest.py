@@ -3,8 +3,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
 # 50+ characters with many distinct ones: what check --deploy accepts.
 STRONG_SECRET = "prod-" + "k3y-Zq8!xW2@rT6#mN4$vB1%" * 3
@@ -59,8 +57,3 @@ def run_manage(
         text=True,
         timeout=timeout,
     )
-
-
-@pytest.fixture
-def prod_env():
-    return production_env

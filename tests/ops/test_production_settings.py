@@ -174,11 +174,7 @@ def test_check_deploy_warns_when_the_cache_is_per_process():
 
 
 def test_build_mode_collects_hashed_static_files_without_secrets(tmp_path):
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "DEBUG", "SECRET_KEY"}
-    }
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DEBUG", "SECRET_KEY"}}
     env.update(
         DJANGO_SETTINGS_MODULE="portal.settings",
         DJANGO_ENV="build",
