@@ -39,6 +39,9 @@ def _session(public_id: str) -> CheckoutSession:
 
 def _page(request: HttpRequest, session: CheckoutSession, form=None, error: str = "", status=200):
     status_now = effective_status(session)
+    if status_now == CheckoutSession.Status.COMPLETE and session.paid_by_id != request.user.pk:
+        # A paid session is the payer's business only.
+        raise Http404("No such checkout.")
     wallets = payable_wallets(request.user, session) if status_now == "open" else []
     if form is None:
         form = ConfirmForm(wallets=wallets)

@@ -96,6 +96,21 @@ def test_unknown_session_is_404(client, buyer):
     assert client.get("/checkout/cs_nope/").status_code == 404
 
 
+def test_a_paid_session_is_404_for_everyone_but_the_payer(client, buyer, session):
+    from shop.checkout.services import pay_session
+
+    pay_session(session, buyer, buyer.wallet)
+    client.force_login(buyer)
+    assert client.get(f"/checkout/{session.public_id}/").status_code == 200
+    other = User.objects.create_user("z", email="z@example.com", password="pw")
+    other.deposit("50.00")
+    client.force_login(other)
+    assert client.get(f"/checkout/{session.public_id}/").status_code == 404
+    response = client.post(f"/checkout/{session.public_id}/confirm/", {"wallet": other.wallet.pk})
+    assert response.status_code == 404
+    assert other.balance == Decimal("50.00")
+
+
 def test_embed_needs_the_client_secret_and_sends_frame_ancestors(client, embedded, session):
     base = f"/checkout/{embedded.public_id}/embed/"
     assert client.get(base).status_code == 404
