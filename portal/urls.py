@@ -10,5 +10,6 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("portal.checkout.urls")),
     path("", include("portal.shopfront.urls")),
+    path("staff/", include("portal.staff.urls")),
     path("", include("portal.views.urls")),
 ]

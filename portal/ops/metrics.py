@@ -10,7 +10,8 @@ from __future__ import annotations
 import hmac
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
@@ -24,6 +25,8 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+
+from wallets.exceptions import WalletError
 
 if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     # Management commands (migrate, cron jobs) share the environment of the web
@@ -70,6 +73,20 @@ UNMEASURED_PATHS = frozenset({"/metrics", "/healthz", "/readyz"})
 def record_wallet_operation(kind: str, outcome: str) -> None:
     """Count a wallet operation; views call it with the error class name when one fails."""
     WALLET_OPERATIONS.labels(kind=kind, outcome=outcome).inc()
+
+
+@contextmanager
+def count_wallet_failures(kind: str) -> Iterator[None]:
+    """Count a wallet error raised in the block as ``kind`` failing with its class name.
+
+    Successes are already counted from the engine's after-commit signals, so a
+    view wraps its service call: ``with count_wallet_failures("transfer"): ...``.
+    """
+    try:
+        yield
+    except WalletError as error:
+        record_wallet_operation(kind, type(error).__name__)
+        raise
 
 
 def record_webhook_delivery(outcome: str) -> None:

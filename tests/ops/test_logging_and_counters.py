@@ -233,3 +233,16 @@ def test_a_failing_observer_does_not_stop_other_receivers(
         signals.transaction_created.disconnect(later_receiver)
     assert seen == [tx.pk]
     assert any("count_transaction_created failed" in r.getMessage() for r in caplog.records)
+
+
+def test_count_wallet_failures_counts_engine_errors_by_class(alice, bob):
+    from wallets.exceptions import InsufficientFunds
+
+    labels = {"kind": "transfer", "outcome": "InsufficientFunds"}
+    before = sample("portal_wallet_operations_total", **labels)
+    with pytest.raises(InsufficientFunds):
+        with metrics.count_wallet_failures("transfer"):
+            alice.transfer(bob, "1000.00")
+    with metrics.count_wallet_failures("transfer"):
+        pass
+    assert sample("portal_wallet_operations_total", **labels) == before + 1
