@@ -15,6 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
 
 from portal.models import User
 from wallets import conf as wallets_conf
@@ -60,6 +61,20 @@ class TransferToSelf(SameWallet):
 
 class RecipientUnavailable(WalletError):
     default_message = "The recipient cannot receive money right now."
+
+
+# Each lookup answers "does this address have an account?"; cap how fast anyone can ask.
+RECIPIENT_LOOKUPS_PER_MINUTE = 30
+
+
+def recipient_lookup_allowed(user: User) -> bool:
+    key = f"portal:recipient-lookups:{user.pk}"
+    cache.add(key, 0, timeout=60)
+    try:
+        return cache.incr(key) <= RECIPIENT_LOOKUPS_PER_MINUTE
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=60)
+        return True
 
 
 def recipient_wallet(recipient: User, unit: str) -> Wallet | None:

@@ -13,9 +13,16 @@ from django_htmx.http import push_url, trigger_client_event
 
 from portal import selectors
 from portal.forms import TransferForm
-from portal.services import TransferPlan, execute_transfer, needs_reauthentication, plan_transfer
+from portal.services import (
+    TransferPlan,
+    execute_transfer,
+    needs_reauthentication,
+    plan_transfer,
+    recipient_lookup_allowed,
+)
 from portal.views.base import HtmxHttpRequest, partial
 from wallets.exceptions import WalletError
+from wallets.models import Transfer
 
 TEMPLATE = "portal/transfer.html"
 
@@ -108,6 +115,11 @@ def transfer_confirm(request: HtmxHttpRequest) -> HttpResponse:
 def recipient_lookup(request: HtmxHttpRequest) -> HttpResponse:
     """One masked match for an exact email or username, never a list of users."""
     query = request.GET.get("recipient", "").strip()
+    if not recipient_lookup_allowed(request.user):
+        context = {"query": query, "throttled": True}
+        return TemplateResponse(
+            request, "portal/includes/recipient_match.html", context, status=429
+        )
     recipient = selectors.find_recipient(query) if len(query) >= 3 else None
     context = {
         "query": query,
@@ -117,7 +129,7 @@ def recipient_lookup(request: HtmxHttpRequest) -> HttpResponse:
     return TemplateResponse(request, "portal/includes/recipient_match.html", context)
 
 
-def _receipt_context(request: HtmxHttpRequest, result) -> dict:
+def _receipt_context(request: HtmxHttpRequest, result: Transfer) -> dict:
     visible = selectors.wallets_for_user(request.user)
     sent = visible.filter(pk=result.from_wallet_id).exists()
     return {

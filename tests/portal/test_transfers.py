@@ -185,3 +185,14 @@ def test_htmx_confirm_without_csrf_token_is_refused(alice, bob):
     response = client.post(reverse("portal:transfer_confirm"), transfer_data(alice.wallet), **HTMX)
     assert response.status_code == 403
     assert not Transfer.objects.exists()
+
+
+def test_recipient_lookups_are_throttled_per_user(alice, alice_client):
+    from django.core.cache import cache
+
+    cache.clear()
+    url = reverse("portal:recipient_lookup")
+    statuses = [alice_client.get(url, {"recipient": "bob"}).status_code for _ in range(31)]
+    assert statuses[:30] == [200] * 30
+    assert statuses[30] == 429
+    cache.clear()
