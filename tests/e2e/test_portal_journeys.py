@@ -74,7 +74,21 @@ def test_dashboard_wallet_history_filter_and_csv_export(
     page.go_back()
     expect(page.locator("#tx-table").get_by_text("Welcome credit")).to_be_visible()
     expect(page.get_by_role("heading", name="History")).to_be_visible()
-    assert console_errors == []  # no CSP refusals, no script errors
+
+    # Open another wallet from the dashboard; a taken slug is refused inline first.
+    page.goto(live_server.url + "/")
+    form = page.locator("#open-wallet-form")
+    form.locator("#id_name").fill("Gems")
+    form.locator("#id_slug").fill("eur")
+    form.locator("#id_unit").fill("GEM")
+    form.locator("#id_decimal_places").fill("0")
+    form.get_by_role("button", name="Open wallet").click()
+    expect(page.locator("#open-wallet-form")).to_contain_text("already have a wallet")
+    page.locator("#id_slug").fill("gems")
+    page.get_by_role("button", name="Open wallet").click()
+    expect(page.get_by_role("heading", name="Gems")).to_be_visible()
+    assert alice.get_wallet("gems").unit == "GEM"
+    assert [error for error in console_errors if "422" not in error] == []  # no CSP refusals
 
 
 def test_transfer_with_review_confirm_and_double_click(
