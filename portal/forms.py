@@ -10,7 +10,7 @@ from django import forms
 from django.conf import settings
 from django.db.models import QuerySet
 
-from wallets.exceptions import WalletError
+from wallets.exceptions import IdempotencyConflict, WalletError
 from wallets.models import Wallet
 
 
@@ -19,14 +19,41 @@ def new_idempotency_key() -> str:
 
 
 class IdempotencyKeyMixin(forms.Form):
-    """A hidden key generated when the form is first shown: resubmitting it moves money once."""
+    """A hidden key generated when the form is first shown: resubmitting it moves money once.
+
+    Engine errors become form errors next to the field named in ``ERROR_FIELDS`` (looked up
+    along the error's class hierarchy by class name), or above the form.
+    """
 
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    ERROR_FIELDS: dict[str, str | None] = {}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not self.is_bound:
             self.initial.setdefault("idempotency_key", new_idempotency_key())
+
+    def add_wallet_error(self, error: WalletError) -> None:
+        if isinstance(error, IdempotencyConflict):
+            # The key already moved money for other details (e.g. edited after going back):
+            # a fresh key lets the user send this as a new operation, knowingly.
+            self.data = self.data.copy()
+            self.data[self.add_prefix("idempotency_key")] = new_idempotency_key()
+            self.add_error(
+                None,
+                "This form was already used to move money with other details. "
+                "Check the details and submit again to make a new one.",
+            )
+            return
+        field = next(
+            (
+                self.ERROR_FIELDS[klass.__name__]
+                for klass in type(error).__mro__
+                if klass.__name__ in self.ERROR_FIELDS
+            ),
+            None,
+        )
+        self.add_error(field, error.message)
 
 
 class WalletChoiceField(forms.ModelChoiceField):
@@ -39,7 +66,7 @@ class WalletChoiceField(forms.ModelChoiceField):
 
 
 class HolderChoiceField(forms.ChoiceField):
-    """ "me" or "org:<pk>"; the view supplies only the holders the user may act for."""
+    """Values are ``me`` or ``org:<pk>``; the view supplies only holders the user may act for."""
 
 
 class OpenWalletForm(forms.Form):
@@ -105,12 +132,6 @@ class TransferForm(IdempotencyKeyMixin, forms.Form):
         self.helper = FormHelper()
         self.helper.form_tag = False
 
-    def add_wallet_error(self, error: WalletError) -> None:
-        field = self.ERROR_FIELDS.get(type(error).__name__)
-        for klass in type(error).__mro__:
-            field = field or self.ERROR_FIELDS.get(klass.__name__)
-        self.add_error(field, error.message)
-
 
 class MoneyRequestForm(IdempotencyKeyMixin, forms.Form):
     """A top-up or payout request: it becomes a pending transaction that staff resolve."""
@@ -118,6 +139,12 @@ class MoneyRequestForm(IdempotencyKeyMixin, forms.Form):
     wallet = WalletChoiceField(queryset=Wallet.objects.none(), label="Wallet", empty_label=None)
     amount = forms.DecimalField(min_value=0, decimal_places=8, max_digits=30)
     reference = forms.CharField(max_length=140)
+
+    ERROR_FIELDS = {
+        "AmountInvalid": "amount",
+        "InsufficientFunds": "amount",
+        "WalletFrozen": "wallet",
+    }
 
     def __init__(self, *args: Any, wallets: QuerySet[Wallet], kind: str, **kwargs: Any) -> None:
         super().__init__(*args, prefix=kind, **kwargs)
@@ -132,13 +159,6 @@ class MoneyRequestForm(IdempotencyKeyMixin, forms.Form):
             self.fields["reference"].help_text = "Your bank account or payout reference."
         self.helper = FormHelper()
         self.helper.form_tag = False
-
-    def add_wallet_error(self, error: WalletError) -> None:
-        name = type(error).__name__
-        field = "amount" if name in {"AmountInvalid", "InsufficientFunds"} else None
-        if name == "WalletFrozen":
-            field = "wallet"
-        self.add_error(field, error.message)
 
 
 class ExchangeForm(IdempotencyKeyMixin, forms.Form):
@@ -180,6 +200,3 @@ class ExchangeForm(IdempotencyKeyMixin, forms.Form):
         ):
             self.add_error("to_wallet", "Both wallets must belong to the same holder.")
         return data
-
-    def add_wallet_error(self, error: WalletError) -> None:
-        self.add_error(self.ERROR_FIELDS.get(type(error).__name__), error.message)

@@ -196,3 +196,17 @@ def test_recipient_lookups_are_throttled_per_user(alice, alice_client):
     assert statuses[:30] == [200] * 30
     assert statuses[30] == 429
     cache.clear()
+
+
+def test_reusing_a_spent_key_for_other_details_asks_again_with_a_fresh_key(
+    alice, bob, alice_client
+):
+    alice_client.post(reverse("portal:transfer_confirm"), transfer_data(alice.wallet))
+    response = alice_client.post(
+        reverse("portal:transfer_confirm"), transfer_data(alice.wallet, amount="3.00"), **HTMX
+    )
+    body = response.content.decode()
+    assert response.status_code == 422
+    assert "already used to move money" in body
+    assert 'value="k-1"' not in body
+    assert Transfer.objects.count() == 1
