@@ -59,6 +59,8 @@ def _allow_portal(response: HttpResponse, origin: str) -> HttpResponse:
         "frame-src": [origin],
         "form-action": [origin],
     }
+    # A merchant page that opens the checkout popup must not cut it off.
+    response["Cross-Origin-Opener-Policy"] = "same-origin-allow-popups"
     return response
 
 

@@ -62,7 +62,20 @@ def _page(request: HttpRequest, session: CheckoutSession, form=None, error: str 
         },
         status=status if status_now == "open" else (410 if status_now == "expired" else status),
     )
-    return _allow_form_redirects(response, session)
+    return _keep_opener(_allow_form_redirects(response, session), session)
+
+
+def _keep_opener(response: HttpResponse, session: CheckoutSession) -> HttpResponse:
+    """Let the popup of an embedded checkout keep its link to the iframe that opened it.
+
+    The default COOP ``same-origin`` severs it, because that iframe sits in
+    the merchant's page; without the link the popup cannot tell the iframe
+    that the customer cancelled. Completion does not depend on it (the iframe
+    polls), and hosted-mode pages keep the strict default.
+    """
+    if session.mode == CheckoutSession.Mode.EMBEDDED:
+        response["Cross-Origin-Opener-Policy"] = "unsafe-none"
+    return response
 
 
 def _allow_form_redirects(response: HttpResponse, session: CheckoutSession) -> HttpResponse:
@@ -118,7 +131,10 @@ def confirm(request: HttpRequest, public_id: str) -> HttpResponse:
     if session.mode == CheckoutSession.Mode.EMBEDDED:
         # The popup is done: the framed page learns it by polling and tells
         # the merchant page; this window only has to close.
-        return render(request, "checkout/popup_done.html", {"session": session, "outcome": "paid"})
+        return _keep_opener(
+            render(request, "checkout/popup_done.html", {"session": session, "outcome": "paid"}),
+            session,
+        )
     return HttpResponseRedirect(success_url_for(session), status=303)
 
 
@@ -127,8 +143,11 @@ def confirm(request: HttpRequest, public_id: str) -> HttpResponse:
 def cancel(request: HttpRequest, public_id: str) -> HttpResponse:
     session = _session(public_id)
     if session.mode == CheckoutSession.Mode.EMBEDDED:
-        return render(
-            request, "checkout/popup_done.html", {"session": session, "outcome": "cancelled"}
+        return _keep_opener(
+            render(
+                request, "checkout/popup_done.html", {"session": session, "outcome": "cancelled"}
+            ),
+            session,
         )
     return HttpResponseRedirect(cancel_url_for(session), status=303)
 

@@ -194,3 +194,18 @@ def test_an_expired_session_cannot_be_paid(page, two_sites, customer):
     page.get_by_test_id("pay").click()
     expect(page.get_by_test_id("checkout-expired")).to_be_visible()
     assert customer.balance == Decimal("237.50")  # unchanged
+
+
+def test_cancelling_in_the_popup_tells_the_merchant_page(page, two_sites, customer):
+    page.goto(two_sites["merchant"] + "/demo-merchant/")
+    page.get_by_role("button", name="Pay here (embedded)").click()
+    frame = page.frame_locator("iframe[title='Pay with wallet']")
+    with page.context.expect_page() as popup_info:
+        frame.get_by_test_id("continue").click()
+    popup = popup_info.value
+    popup.get_by_role("button", name=re.compile("Cancel and return")).click()
+    expect(page.get_by_test_id("events")).to_contain_text(
+        f"wallet-checkout:cancelled from {two_sites['portal']}"
+    )
+    assert CheckoutSession.objects.get().status == "open"
+    assert customer.balance == Decimal("237.50")

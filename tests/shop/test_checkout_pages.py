@@ -153,6 +153,14 @@ def test_embedded_confirm_renders_the_closing_popup_page(client, embedded, buyer
     response = client.post(f"/checkout/{embedded.public_id}/confirm/", {"wallet": buyer.wallet.pk})
     assert response.status_code == 200
     assert 'data-outcome="paid"' in response.content.decode()
+    # The popup keeps its opener (the iframe) so it can report a cancel.
+    assert response["Cross-Origin-Opener-Policy"] == "unsafe-none"
+
+
+def test_hosted_mode_pages_keep_the_strict_opener_policy(client, buyer, session):
+    client.force_login(buyer)
+    response = client.get(f"/checkout/{session.public_id}/")
+    assert response.get("Cross-Origin-Opener-Policy") != "unsafe-none"
 
 
 def test_large_payments_ask_for_the_password_again(client, buyer, api, session_body, settings):
