@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
@@ -12,7 +13,12 @@ from django_htmx.http import trigger_client_event
 
 from portal import selectors
 from portal.forms import MoneyRequestForm
-from portal.services import cancel_pending_withdrawal, request_payout, request_top_up
+from portal.services import (
+    cancel_pending_withdrawal,
+    needs_reauthentication,
+    request_payout,
+    request_top_up,
+)
 from portal.views.base import HtmxHttpRequest, partial
 from wallets.exceptions import WalletError
 
@@ -64,8 +70,20 @@ def money_requests(request: HtmxHttpRequest) -> HttpResponse:
     return TemplateResponse(request, "portal/requests.html", _request_forms(request))
 
 
+def _is_large_payout(request: HtmxHttpRequest) -> bool:
+    """Payouts over ``PORTAL_REAUTH_THRESHOLD`` ask for the password, like transfers."""
+    if request.resolver_match is None or request.resolver_match.kwargs.get("kind") != "payout":
+        return False
+    wallets = selectors.wallets_for_user(request.user, spend=True)
+    form = MoneyRequestForm(request.POST, wallets=wallets, kind="payout")
+    if not form.is_valid():
+        return False
+    return needs_reauthentication(form.cleaned_data["wallet"].unit, form.cleaned_data["amount"])
+
+
 @login_required
 @require_POST
+@reauthentication_required(enabled=_is_large_payout)
 def money_request_submit(request: HtmxHttpRequest, kind: str) -> HttpResponse:
     if kind not in REQUEST_SERVICES:
         raise Http404("No such request.")

@@ -132,3 +132,26 @@ def test_requests_page_renders_both_forms(alice_client):
 def test_pending_page_requires_login():
     assert Client().get(reverse("portal:pending")).status_code == 302
     make_user("nobody")
+
+
+def test_large_payouts_ask_for_reauthentication(alice, alice_client, settings):
+    settings.PORTAL_REAUTH_THRESHOLD = {"USD": "50"}
+    url = reverse("portal:request_submit", args=["payout"])
+    data = {
+        "payout-wallet": alice.wallet.pk,
+        "payout-amount": "60.00",
+        "payout-reference": "IBAN DE89 3704",
+        "payout-idempotency_key": "key-1",
+    }
+    response = alice_client.post(url, data)
+    assert "/reauthenticate/" in response["Location"]
+    assert not Transaction.objects.filter(state="pending").exists()
+    # Top-ups of any size bring money in and need no password.
+    topup = {
+        "topup-wallet": alice.wallet.pk,
+        "topup-amount": "600.00",
+        "topup-reference": "Wire",
+        "topup-idempotency_key": "key-2",
+    }
+    response = alice_client.post(reverse("portal:request_submit", args=["topup"]), topup)
+    assert response["Location"] == reverse("portal:pending")
