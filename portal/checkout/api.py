@@ -10,7 +10,6 @@ from typing import Any
 from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
 
 from shop.checkout.selectors import session_data, session_for_merchant
 from shop.checkout.services import (
@@ -32,12 +31,20 @@ def error(status: int, type_: str, message: str) -> JsonResponse:
     return response
 
 
-def api_view(view: Callable[..., JsonResponse]) -> Callable[..., JsonResponse]:
-    """Authenticate the Bearer key, pass it on, and turn domain errors into JSON."""
+def api_view(*methods: str) -> Callable[[Callable[..., JsonResponse]], Callable[..., JsonResponse]]:
+    """Allow ``methods``, authenticate the Bearer key, pass it on, and turn
+    domain errors into JSON error bodies."""
+    return lambda view: _api_view(view, methods)
 
+
+def _api_view(view: Callable[..., JsonResponse], methods: tuple[str, ...]):
     @csrf_exempt
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+        if request.method not in methods:
+            response = error(405, "method_not_allowed", f"Use {', '.join(methods)}.")
+            response["Allow"] = ", ".join(methods)
+            return response
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         try:
             if scheme.lower() != "bearer":
@@ -70,8 +77,7 @@ def payload(request: HttpRequest, session: CheckoutSession) -> dict[str, Any]:
     return data
 
 
-@require_POST
-@api_view
+@api_view("POST")
 def sessions(request: HttpRequest, api_key) -> JsonResponse:
     try:
         body = json.loads(request.body or b"")
@@ -85,15 +91,13 @@ def sessions(request: HttpRequest, api_key) -> JsonResponse:
     return response
 
 
-@require_GET
-@api_view
+@api_view("GET")
 def session_detail(request: HttpRequest, api_key, public_id: str) -> JsonResponse:
     session = session_for_merchant(api_key.merchant_id, public_id)
     return JsonResponse(payload(request, session))
 
 
-@require_POST
-@api_view
+@api_view("POST")
 def session_expire(request: HttpRequest, api_key, public_id: str) -> JsonResponse:
     session = session_for_merchant(api_key.merchant_id, public_id)
     session = expire_session(session)

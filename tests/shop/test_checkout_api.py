@@ -218,5 +218,8 @@ def test_embedded_session_with_an_allowed_origin(api, session_body, merchant, me
     assert data["embed_url"].endswith(f"/checkout/{data['id']}/embed/?cs={data['client_secret']}")
 
 
-def test_get_and_method_errors(api):
-    assert api.get(URL).status_code == 405
+def test_wrong_methods_are_json_405(api, client):
+    response = api.get(URL)
+    assert response.status_code == 405 and response["Allow"] == "POST"
+    assert response.json()["error"]["type"] == "method_not_allowed"
+    assert client.delete(f"{URL}cs_x/").status_code == 405
