@@ -18,7 +18,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_tables2 import RequestConfig
 
 from portal.filters import TransactionFilter
@@ -50,6 +50,7 @@ def client_ip(request: HtmxHttpRequest) -> str | None:
 
 
 @staff_required
+@require_GET
 def home(request: HtmxHttpRequest) -> HttpResponse:
     form = HolderSearchForm(request.GET or None)
     results = selectors.search_holders(form.cleaned_data["q"]) if form.is_valid() else []
@@ -63,6 +64,7 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
 
 
 @staff_required
+@require_GET
 def holder_detail(request: HtmxHttpRequest, kind: str, pk: str) -> HttpResponse:
     holder = selectors.holder(kind, pk)
     wallets = selectors.wallets_of(holder)
@@ -77,6 +79,7 @@ def holder_detail(request: HtmxHttpRequest, kind: str, pk: str) -> HttpResponse:
 
 
 @staff_required
+@require_GET
 def wallet_history(request: HtmxHttpRequest, wallet_uuid: str) -> HttpResponse:
     wallet = selectors.wallet(wallet_uuid)
     history = selectors.wallet_history(wallet)
@@ -95,6 +98,7 @@ def wallet_history(request: HtmxHttpRequest, wallet_uuid: str) -> HttpResponse:
 
 
 @staff_required
+@require_GET
 def queue(request: HtmxHttpRequest) -> HttpResponse:
     rows = [queue_row(tx) for tx in selectors.moderation_queue()]
     return TemplateResponse(request, "staff/queue.html", {"rows": rows})

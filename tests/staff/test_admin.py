@@ -239,6 +239,8 @@ def test_dashboard_counts(moderator_client, moderator, holder, other):
     holder.wallet.deposit("5", confirmed=False)
     holder.transfer(other, "10")
     moderation.freeze_wallet(other.wallet, actor=moderator, reason="r")
+    changelist = moderator_client.get(WALLETS_URL).content.decode()
+    assert 'href="/admin/wallets/wallet/dashboard/"' in changelist
     page = moderator_client.get("/admin/wallets/wallet/dashboard/").content.decode()
     assert '<td id="pending-count">1</td>' in page
     assert '<td id="frozen-count">1</td>' in page
