@@ -136,3 +136,42 @@ def test_a_checkout_session_is_paid_once_under_parallel_confirms():
     )
     assert WebhookEvent.objects.filter(type="checkout.session.completed").count() == 1
     assert CheckoutSession.objects.get(pk=session.pk).payment_id == paid[0].pk
+
+
+def test_parallel_webhook_workers_send_each_delivery_once():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from shop.models import CheckoutSession, WebhookDelivery, WebhookEndpoint
+    from shop.webhooks import deliver_due, emit_event
+    from tests.shop.test_webhooks import Receiver
+
+    receiver = Receiver()
+    try:
+        merchant = Organization.objects.create(name="M", slug="m", kind="merchant")
+        WebhookEndpoint.objects.create(merchant=merchant, url=receiver.url)
+        session = CheckoutSession.objects.create(
+            merchant=merchant,
+            amount=Decimal("1.00"),
+            unit="USD",
+            success_url="https://m.example/ok",
+            cancel_url="https://m.example/no",
+            expires_at=timezone.now() + timedelta(minutes=30),
+        )
+        for _ in range(30):
+            emit_event(merchant, "checkout.session.completed", {"id": session.public_id})
+
+        results = run_in_threads([lambda: deliver_due(limit=10) for _ in range(4)])
+        assert sum(r.delivered for r in results) == 30, results
+        ids = [json_id(body) for _, body in receiver.requests]
+        assert len(ids) == len(set(ids)) == 30
+        assert WebhookDelivery.objects.filter(status="delivered").count() == 30
+    finally:
+        receiver.close()
+
+
+def json_id(body: bytes) -> str:
+    import json
+
+    return json.loads(body)["id"]
