@@ -111,3 +111,9 @@ def test_htmx_post_without_csrf_token_is_refused(alice):
     )
     assert response.status_code == 403
     assert not alice.has_wallet("trip")
+
+
+def test_navigation_marks_the_current_page(alice_client):
+    body = alice_client.get(reverse("portal:pending")).content.decode()
+    assert 'aria-current="page" href="/pending/">Pending</a>' in body
+    assert body.count('aria-current="page"') == 1
