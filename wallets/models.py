@@ -145,3 +145,11 @@ class RiskRule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if self.max_single is None and self.max_daily_total is None and self.max_per_hour is None:
+            raise ValidationError("Set at least one limit.")
+        if self.holder_id and self.holder_type_id is None:
+            raise ValidationError({"holder_type": "Choose the holder's type for a holder id."})

@@ -204,7 +204,12 @@ def confirm_transaction(
     """Confirm a pending transaction; a transfer held by a risk rule is sent instead."""
     reason = check_allowed(actor, Action.CONFIRM, reason)
     with db_transaction.atomic():
-        (wallet,) = lock_wallets(tx.wallet)
+        if risk.is_held_transfer(tx):
+            # Both wallets of the transfer, in the engine's fixed order, before anything else.
+            destination = Wallet.objects.get(uuid=risk.held_transfer_details(tx)["to_wallet"])
+            wallet, _ = lock_wallets(tx.wallet, destination)
+        else:
+            (wallet,) = lock_wallets(tx.wallet)
         fresh = Transaction.objects.get(pk=tx.pk)
         before = _tx_snapshot(fresh, wallet)
         after_extra: dict[str, Any] = {}

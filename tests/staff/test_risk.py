@@ -122,3 +122,37 @@ def test_refunds_and_purchases_are_not_limited(holder, other, moderator):
     moderation.refund_transfer(transfer, actor=moderator, reason="dispute")
     holder.wallet.refresh_from_db()
     assert holder.wallet.balance == Decimal("100.00")
+
+
+def test_a_rule_needs_a_limit_and_a_holder_type_for_a_holder_id():
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError, match="at least one limit"):
+        RiskRule(name="empty").clean()
+    with pytest.raises(ValidationError):
+        RiskRule(name="x", max_single=Decimal("1"), holder_id="7").clean()
+    RiskRule(name="ok", max_per_hour=3).clean()
+
+
+def test_held_transfer_confirmed_from_the_admin(holder, other, moderator_client):
+    rule(name="Big", max_single=Decimal("50"), on_breach=RiskRule.OnBreach.HOLD)
+    with pytest.raises(risk.TransferHeldForReview) as caught:
+        holder.transfer(other, "60.00")
+    held = caught.value.transaction
+    page = moderator_client.post(
+        "/admin/wallets/transaction/",
+        {"action": "confirm_pending", "_selected_action": [str(held.pk)]},
+    ).content.decode()
+    assert "held by rule &#x27;Big&#x27;" in page
+    moderator_client.post(
+        "/admin/wallets/transaction/",
+        {
+            "action": "confirm_pending",
+            "_selected_action": [str(held.pk)],
+            "confirm": "yes",
+            "reason": "verified by phone",
+        },
+    )
+    other.wallet.refresh_from_db()
+    assert other.wallet.balance == Decimal("80.00")
+    assert Transfer.objects.filter(meta__released_from=str(held.uuid)).count() == 1
