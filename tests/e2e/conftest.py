@@ -46,19 +46,19 @@ def login_as(page, live_server) -> Callable[[User], None]:
     """Log a user in by handing the browser a session cookie (login is not the subject)."""
 
     def login(user: User) -> None:
-        client = Client()
-        client.force_login(user)
-        page.context.add_cookies(
-            [
-                {
-                    "name": settings.SESSION_COOKIE_NAME,
-                    "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                    "url": live_server.url,
-                }
-            ]
-        )
+        page.context.add_cookies([session_cookie(user, live_server.url)])
 
     return login
+
+
+def session_cookie(user: User, url: str) -> dict:
+    client = Client()
+    client.force_login(user)
+    return {
+        "name": settings.SESSION_COOKIE_NAME,
+        "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+        "url": url,
+    }
 
 
 @pytest.fixture(scope="session")

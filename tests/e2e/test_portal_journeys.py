@@ -11,7 +11,7 @@ import pytest
 from django.core import mail
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import assert_no_serious_a11y_violations, screenshot
+from tests.e2e.conftest import assert_no_serious_a11y_violations, screenshot, session_cookie
 from wallets.models import Transaction, Transfer
 
 pytestmark = pytest.mark.e2e
@@ -160,3 +160,17 @@ def test_exchange_and_top_up_request_on_a_phone(page, live_server, people, login
     page.get_by_role("button", name=re.compile("Cancel withdrawal")).click()
     expect(page.get_by_role("status").filter(has_text="Canceled")).to_be_visible()
     assert Transaction.objects.filter(state="canceled").count() == 1
+
+
+def test_reading_and_filtering_work_without_javascript(browser, live_server, people):
+    context = browser.new_context(java_script_enabled=False)
+    context.add_cookies([session_cookie(people["alice"], live_server.url)])
+    page = context.new_page()
+    page.goto(live_server.url + "/")
+    page.get_by_role("link", name="Main wallet").click()
+    page.get_by_label("Search").fill("welcome")
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page).to_have_url(re.compile(r"q=welcome"))
+    expect(page.locator("#tx-table").get_by_text("Welcome credit")).to_be_visible()
+    expect(page.locator("#tx-table").get_by_text("Bob Baker")).to_have_count(0)
+    context.close()
