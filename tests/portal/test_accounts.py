@@ -100,3 +100,39 @@ def test_two_factor_page_for_a_verified_user(alice_client):
     body = alice_client.get(reverse("mfa_activate_totp"), follow=True).content.decode()
     # Re-authentication or the setup form: either way it renders in the portal layout.
     assert "Skip to main content" in body
+
+
+def current_totp_code(secret: str) -> str:
+    from allauth.mfa.totp.internal.auth import (
+        format_hotp_value,
+        hotp_value,
+        yield_hotp_counters_from_time,
+    )
+
+    return format_hotp_value(hotp_value(secret, next(yield_hotp_counters_from_time())))
+
+
+def test_authenticator_app_then_login_asks_for_the_code(client):
+    from allauth.mfa.totp.internal.auth import SECRET_SESSION_KEY
+
+    make_user("hana")
+    credentials = {"login": "hana@example.com", "password": "correct-horse-battery"}
+    client.post(reverse("account_login"), credentials)
+    # Changing two-factor settings asks for the password again.
+    assert "/reauthenticate/" in client.get(reverse("mfa_activate_totp"))["Location"]
+    client.post(reverse("account_reauthenticate"), {"password": credentials["password"]})
+    page = client.get(reverse("mfa_activate_totp"))
+    assert page.status_code == 200
+    secret = client.session[SECRET_SESSION_KEY]
+    response = client.post(reverse("mfa_activate_totp"), {"code": current_totp_code(secret)})
+    assert response.status_code == 302  # on to the recovery codes
+    body = client.get(reverse("mfa_view_recovery_codes"), follow=True).content.decode()
+    assert "Recovery Codes" in body or "recovery codes" in body.lower()
+
+    client.post(reverse("account_logout"))
+    response = client.post(reverse("account_login"), credentials)
+    assert response["Location"] == reverse("mfa_authenticate")
+    assert client.get(reverse("portal:dashboard")).status_code == 302  # not in yet
+    response = client.post(reverse("mfa_authenticate"), {"code": current_totp_code(secret)})
+    assert response.status_code == 302
+    assert client.get(reverse("portal:dashboard")).status_code == 200
