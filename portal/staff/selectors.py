@@ -11,7 +11,7 @@ from django.http import Http404
 from portal import selectors as portal_selectors
 from portal.models import User
 from shop.models import Order, Organization, WebhookDelivery
-from wallets.models import Transaction, Transfer, Wallet
+from wallets.models import AuditEntry, Transaction, Transfer, Wallet
 
 HOLDER_MODELS: dict[str, type] = {"user": User, "organization": Organization}
 SEARCH_LIMIT = 50
@@ -61,6 +61,15 @@ def recent_transfers(wallets: QuerySet[Wallet], limit: int = 20) -> QuerySet[Tra
         .select_related("from_wallet", "to_wallet")
         .order_by("-created_at", "-id")[:limit]
     )
+
+
+def audit_for_wallets(wallets: QuerySet[Wallet], limit: int = 20) -> QuerySet[AuditEntry]:
+    """Recent staff actions on these wallets (freezes, adjustments), newest first."""
+    wallet_type = ContentType.objects.get_for_model(Wallet)
+    ids = [str(pk) for pk in wallets.values_list("pk", flat=True)]
+    return AuditEntry.objects.filter(target_type=wallet_type, target_id__in=ids).order_by(
+        "-created_at", "-id"
+    )[:limit]
 
 
 def orders_of(obj: Any, limit: int = 20) -> QuerySet[Order]:

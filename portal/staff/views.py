@@ -74,6 +74,7 @@ def holder_detail(request: HtmxHttpRequest, kind: str, pk: str) -> HttpResponse:
         "wallets": wallets,
         "transfers": selectors.recent_transfers(wallets),
         "orders": selectors.orders_of(holder),
+        "audit": selectors.audit_for_wallets(wallets),
     }
     return TemplateResponse(request, "staff/holder.html", context)
 

@@ -121,6 +121,9 @@ def test_freeze_page_shows_what_happens_and_needs_a_reason(moderator_client, hol
     holder.wallet.refresh_from_db()
     assert holder.wallet.is_frozen and holder.wallet.frozen_reason == "chargeback"
     assert "Unfreeze wallet" in moderator_client.get(url).content.decode()
+    holder_page = moderator_client.get(reverse("staff:holder", args=["user", holder.pk]))
+    assert "Freeze wallet" in holder_page.content.decode()
+    assert "“chargeback”" in holder_page.content.decode()
     moderator_client.post(url, {"reason": "cleared"})
     holder.wallet.refresh_from_db()
     assert not holder.wallet.is_frozen
