@@ -160,4 +160,9 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
         multiprocess.MultiProcessCollector(registry)
     else:
         registry = REGISTRY
-    return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+    from portal.ops.outbox import outbox_collector
+
+    database = CollectorRegistry(auto_describe=False)
+    database.register(outbox_collector)
+    body = generate_latest(registry) + generate_latest(database)
+    return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)

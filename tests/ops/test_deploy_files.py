@@ -10,6 +10,7 @@ import pytest
 import yaml
 from prometheus_client import REGISTRY
 
+from portal.ops.outbox import WebhookOutboxCollector
 from tests.ops.conftest import ROOT
 
 DEPLOY = ROOT / "docs" / "deploy"
@@ -108,7 +109,11 @@ def test_the_migration_job_migrates_with_the_same_image_and_settings(manifests):
 def known_metric_names() -> set[str]:
     suffixes = {"counter": ("_total",), "histogram": ("_bucket", "_sum", "_count")}
     names = set()
-    for metric in REGISTRY.collect():
+    outbox = WebhookOutboxCollector()
+    outbox.read = lambda: dict.fromkeys(  # the families, without a database
+        ("pending", "retrying", "failed", "oldest_due_seconds"), 0.0
+    )
+    for metric in [*REGISTRY.collect(), *outbox.collect()]:
         names.add(metric.name)
         names.update(metric.name + suffix for suffix in suffixes.get(metric.type, ()))
     return names
@@ -133,6 +138,7 @@ def test_alert_rules_are_complete_and_use_existing_metrics():
     assert 'status=~"5.."' in exprs
     assert "portal_http_request_duration_seconds_bucket" in exprs
     assert 'portal_webhook_deliveries_total{outcome="failed"}' in exprs
+    assert 'portal_webhook_outbox_deliveries{status="failed"}' in exprs
 
 
 def environment_variables_read_by_the_code() -> set[str]:
