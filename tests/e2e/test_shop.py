@@ -77,3 +77,35 @@ def test_search_add_to_cart_and_pay(page, live_server, people, login_as, product
     products["book"].refresh_from_db()
     assert products["book"].stock == 0
     assert_no_serious_a11y_violations(axe, page)
+
+
+def test_merchant_sales_refund_and_a_new_api_key(
+    page, live_server, people, login_as, products, axe
+):
+    from shop.models import Membership
+    from shop.services import pay_cart
+
+    alice, bob = people["alice"], people["bob"]
+    merchant = products["mug"].merchant
+    Membership.objects.create(organization=merchant, user=bob, role="manager")
+    order = pay_cart(alice, alice.wallet, [(products["mug"], 2)])
+    login_as(bob)
+
+    page.goto(f"{live_server.url}/shop/sales/{merchant.slug}/")
+    expect(page.get_by_test_id("net")).to_have_text("17.00 USD")
+    assert_no_serious_a11y_violations(axe, page)
+    page.get_by_label("Refund Coffee Mug").fill("1")
+    page.get_by_label("Reason").first.fill("chipped")
+    page.get_by_role("button", name="Refund").first.click()
+    expect(page.get_by_test_id("net")).to_have_text("8.50 USD")
+    order.refresh_from_db()
+    assert order.status == "partially_refunded"
+
+    page.goto(f"{live_server.url}/shop/merchants/{merchant.slug}/developers/")
+    page.get_by_label("Key name").fill("server")
+    page.get_by_role("button", name="Create a secret key").click()
+    expect(page.get_by_test_id("new-key")).to_contain_text("sk_")
+    assert_no_serious_a11y_violations(axe, page)
+    page.goto(f"{live_server.url}/shop/merchants/{merchant.slug}/developers/")
+    expect(page.get_by_test_id("new-key")).to_have_count(0)
+    expect(page.get_by_role("cell", name=re.compile(r"^sk_\w+_…$"))).to_have_count(1)
