@@ -50,6 +50,10 @@ def wallets_for_user(user: User, *, spend: bool = False) -> QuerySet[Wallet]:
     )
 
 
+def can_spend_from(user: User, wallet: Wallet) -> bool:
+    return wallets_for_user(user, spend=True).filter(pk=wallet.pk).exists()
+
+
 def own_wallets(user: User) -> QuerySet[Wallet]:
     user_type = ContentType.objects.get_for_model(User)
     return Wallet.objects.filter(holder_type=user_type, holder_id=str(user.pk)).order_by(

@@ -49,6 +49,7 @@ class WalletHistoryView(LoginRequiredMixin, ExportMixin, SingleTableMixin, Filte
         context = super().get_context_data(**kwargs)
         context["wallet"] = self.wallet
         context["holder"] = selectors.holder_label(self.wallet)
+        context["can_spend"] = selectors.can_spend_from(self.request.user, self.wallet)
         query = self.request.GET.copy()
         query.pop("page", None)
         query["_export"] = "csv"

@@ -121,6 +121,17 @@ def test_history_page_names_counterparties_without_a_query_per_row(
 ):
     for index in range(20):
         alice.transfer(bob, "1.00", meta={"note": f"Round {index}"})
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(15):
         body = alice_client.get(wallet_url(alice.wallet)).content.decode()
     assert body.count("Bob Baker") == 20
+
+
+def test_wallet_page_offers_money_actions_only_to_those_who_may_spend(
+    acme, alice_client, bob_client
+):
+    url = wallet_url(acme.wallet)
+    owner_body = alice_client.get(url).content.decode()
+    member_body = bob_client.get(url).content.decode()
+    assert f"/transfer/?from={acme.wallet.uuid}" in owner_body
+    assert "/transfer/?from=" not in member_body
+    assert '<svg class="balance-chart"' in member_body
