@@ -66,7 +66,7 @@ def test_staff_freezes_a_wallet_and_the_holder_cannot_transfer(
     staff.get_by_label("Reason").fill("Chargeback under review")
     staff.get_by_role("button", name="Freeze wallet").click()
     expect(staff.get_by_role("status").filter(has_text="is frozen")).to_be_visible()
-    expect(staff.get_by_text("Chargeback under review")).to_be_visible()
+    expect(staff.get_by_text("Chargeback under review", exact=True)).to_be_visible()
 
     holder = logged_in_page(alice)
     holder.goto(f"{live_server.url}/wallets/{alice.wallet.uuid}/")
