@@ -5,6 +5,11 @@
 - Transfers have a review step: ``plan_transfer`` runs the checks the engine will run
   (amount, frozen, funds, units, self) without moving money, so the review can show the
   balance after; ``execute_transfer`` then calls the engine, which checks again under lock.
+  The engine has no dry-run call, so the plan reuses its amount parser and its frozen and
+  funds checks (``wallets.amounts``, ``wallets.ledger``) to give the same messages.
+- Exchanges are quoted with ``ExchangeService.quote`` and confirmed at the quoted rate only.
+- Top-up and payout requests are pending deposits and withdrawals; a holder may cancel a
+  pending withdrawal (``reject_transaction`` with state ``canceled``).
 """
 
 from __future__ import annotations
