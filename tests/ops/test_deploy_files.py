@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from django.core.management import get_commands
 from prometheus_client import REGISTRY
 
 from portal.ops.outbox import WebhookOutboxCollector
@@ -20,14 +21,32 @@ SECRET_VARIABLES = {"SECRET_KEY", "DATABASE_URL"}
 
 
 @pytest.fixture(scope="module")
-def manifests() -> dict[str, dict]:
-    documents = list(yaml.safe_load_all((DEPLOY / "kubernetes.yaml").read_text()))
-    by_kind = {}
-    for doc in documents:
+def documents() -> list[dict]:
+    docs = list(yaml.safe_load_all((DEPLOY / "kubernetes.yaml").read_text()))
+    for doc in docs:
         assert {"apiVersion", "kind", "metadata"} <= doc.keys(), doc
-        assert doc["kind"] not in by_kind, f"two {doc['kind']} documents"
-        by_kind[doc["kind"]] = doc
+    names = [(doc["kind"], doc["metadata"]["name"]) for doc in docs]
+    assert len(names) == len(set(names))
+    return docs
+
+
+@pytest.fixture(scope="module")
+def manifests(documents) -> dict[str, dict]:
+    """One document per kind: the one named wallet-portal (the web app) when several."""
+    by_kind: dict[str, dict] = {}
+    for doc in documents:
+        if doc["kind"] not in by_kind or doc["metadata"]["name"] == "wallet-portal":
+            by_kind[doc["kind"]] = doc
     return by_kind
+
+
+def pod_specs(doc: dict) -> list[dict]:
+    spec = doc.get("spec", {})
+    if doc["kind"] == "CronJob":
+        return [spec["jobTemplate"]["spec"]["template"]["spec"]]
+    if "template" in spec:
+        return [spec["template"]["spec"]]
+    return []
 
 
 def web_container(deployment: dict) -> dict:
@@ -226,3 +245,30 @@ def test_gunicorn_conf_defaults_to_several_workers(monkeypatch):
     config = gunicorn_config()
     assert int(config["workers"]) >= 2
     assert config["timeout"] == "30"
+
+
+def test_every_workload_runs_this_image_with_the_same_settings(documents, manifests):
+    web = web_container(manifests["Deployment"])
+    known_commands = get_commands()
+    workloads = [spec for doc in documents for spec in pod_specs(doc)]
+    assert len(workloads) >= 5  # web, webhooks worker, migration Job, two CronJobs
+    for spec in workloads:
+        for container in spec["containers"]:
+            assert container["image"] == web["image"]
+            assert container["envFrom"] == web["envFrom"]
+            command = container["command"]
+            if command[0] == "python":
+                assert command[1] == "manage.py"
+                assert command[2] in known_commands, command
+            else:
+                assert command[0] == "gunicorn"
+
+
+def test_procfile_processes_run_existing_commands():
+    entries = dict(
+        line.split(": ", 1) for line in (ROOT / "Procfile").read_text().splitlines() if line
+    )
+    for process in ("release", "worker"):
+        command = entries[process].split()
+        assert command[:2] == ["python", "manage.py"]
+        assert command[2] in get_commands(), process
