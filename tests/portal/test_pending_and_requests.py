@@ -155,3 +155,15 @@ def test_large_payouts_ask_for_reauthentication(alice, alice_client, settings):
     }
     response = alice_client.post(reverse("portal:request_submit", args=["topup"]), topup)
     assert response["Location"] == reverse("portal:pending")
+
+
+def test_receipt_of_a_pending_withdrawal_offers_cancel_to_its_holder_only(
+    acme, alice, bob_client, alice_client
+):
+    tx = acme.withdraw("10.00", confirmed=False)
+    url = reverse("portal:transaction", args=[tx.uuid])
+    assert "Cancel this withdrawal" in alice_client.get(url).content.decode()  # owner
+    assert "Cancel this withdrawal" not in bob_client.get(url).content.decode()  # member
+    response = alice_client.post(reverse("portal:cancel_pending", args=[tx.uuid]))
+    assert response["Location"] == reverse("portal:pending")
+    assert "Cancel this withdrawal" not in alice_client.get(url).content.decode()
