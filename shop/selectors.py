@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet, Sum
 
 from shop.models import Membership, Order, OrderLine, Organization, Product
 from wallets.amounts import exact, quantum
 from wallets.holders import holder_filter
+from wallets.selectors import sum_amounts_by
 
 
 @exact
@@ -145,30 +145,37 @@ def sales_lines(merchant: Organization) -> QuerySet[OrderLine]:
 
 @exact
 def revenue_by_product(merchant: Organization) -> list[dict[str, Any]]:
-    """Per product: units sold and refunded, gross and net revenue (exact sums)."""
-    rows: dict[int, dict[str, Any]] = defaultdict(
-        lambda: {"sold": 0, "refunded": 0, "gross": Decimal(0), "refunds": Decimal(0)}
-    )
-    names: dict[int, str] = {}
-    units: dict[int, str] = {}
-    for line in sales_lines(merchant).select_related("transfer"):
-        row = rows[line.product_id]
-        names[line.product_id] = line.product_name
-        units[line.product_id] = line.order.unit
-        row["sold"] += line.quantity
-        row["refunded"] += line.refunded_quantity
-        row["gross"] += line.amount
-        row["refunds"] += line.transfer.refunded_amount
-    return [
-        {
-            "product_id": pid,
-            "name": names[pid],
-            "unit": units[pid],
-            **row,
-            "net": row["gross"] - row["refunds"],
-        }
-        for pid, row in sorted(rows.items(), key=lambda item: names[item[0]])
-    ]
+    """Per product: units sold and refunded, gross and net revenue.
+
+    Quantities are summed in SQL; amounts with the engine's exact sums (in SQL
+    on PostgreSQL, in Python on SQLite, where SQL would use floats).
+    """
+    lines = OrderLine.objects.filter(merchant=merchant)
+    counts = {
+        row["product_id"]: row
+        for row in lines.order_by()
+        .values("product_id")
+        .annotate(sold=Sum("quantity"), refunded=Sum("refunded_quantity"))
+    }
+    gross = sum_amounts_by(lines, "product_id", "amount")
+    refunds = sum_amounts_by(lines, "product_id", "transfer__refunded_amount")
+    products = Product.objects.in_bulk(list(counts))
+    rows = []
+    for pid, count in counts.items():
+        product = products[pid]
+        rows.append(
+            {
+                "product_id": pid,
+                "name": product.name,
+                "unit": product.unit,
+                "sold": count["sold"],
+                "refunded": count["refunded"],
+                "gross": gross.get(pid, Decimal(0)),
+                "refunds": refunds.get(pid, Decimal(0)),
+                "net": gross.get(pid, Decimal(0)) - refunds.get(pid, Decimal(0)),
+            }
+        )
+    return sorted(rows, key=lambda row: (row["name"], row["product_id"]))
 
 
 def merchant_for_manager(user: Any, slug: str) -> Organization:
@@ -190,13 +197,22 @@ def merchant_for_member(user: Any, slug: str) -> Organization:
     return merchant
 
 
-def sales_orders(merchant: Organization) -> list[dict[str, Any]]:
-    """The merchant's orders, each with only this merchant's lines."""
-    grouped: dict[int, dict[str, Any]] = {}
-    for line in sales_lines(merchant):
-        entry = grouped.setdefault(line.order_id, {"order": line.order, "lines": []})
-        entry["lines"].append(line)
-    return list(grouped.values())
+def sales_orders(merchant: Organization) -> QuerySet[Order]:
+    """Orders with a line of this merchant, newest first; ``merchant_lines`` holds
+    only this merchant's lines (the rest of the order is none of its business)."""
+    return (
+        Order.objects.filter(lines__merchant=merchant)
+        .distinct()
+        .select_related("buyer")
+        .prefetch_related(
+            Prefetch(
+                "lines",
+                queryset=OrderLine.objects.filter(merchant=merchant).order_by("pk"),
+                to_attr="merchant_lines",
+            )
+        )
+        .order_by("-created_at", "-pk")
+    )
 
 
 def wallets_for_payment(user: Any, unit: str) -> list[Any]:

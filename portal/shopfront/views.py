@@ -243,16 +243,24 @@ def _managed_merchant(request: HttpRequest, slug: str) -> Organization:
 @login_required
 def sales(request: HttpRequest, slug: str) -> HttpResponse:
     merchant = _member_merchant(request, slug)
-    orders = sales_orders(merchant)
-    for entry in orders:
-        refundable = [line for line in entry["lines"] if line.refundable_quantity]
-        entry["refund_form"] = RefundForm(lines=refundable, prefix=entry["order"].number)
+    page = Paginator(sales_orders(merchant), 20).get_page(request.GET.get("page"))
+    orders = []
+    for order in page:
+        refundable = [line for line in order.merchant_lines if line.refundable_quantity]
+        orders.append(
+            {
+                "order": order,
+                "lines": order.merchant_lines,
+                "refund_form": RefundForm(lines=refundable, prefix=order.number),
+            }
+        )
     return render(
         request,
         "shop/sales.html",
         {
             "merchant": merchant,
             "orders": orders,
+            "page": page,
             "revenue": revenue_by_product(merchant),
             "checkout_payments": paid_sessions(merchant),
             "can_refund": request.user.is_staff or can_manage_merchant(request.user, merchant),

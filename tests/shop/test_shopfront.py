@@ -197,3 +197,20 @@ def test_a_manager_refunds_a_checkout_payment_from_the_sales_page(
     assert WebhookEvent.objects.filter(type="payment.refunded").count() == 1
     client.force_login(buyer)
     assert client.post(url, {}).status_code == 404
+
+
+def test_sales_page_queries_do_not_grow_with_orders(
+    client, buyer, catalog, merchant, merchant_manager, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(merchant_manager)
+    pay_cart(buyer, buyer.wallet, [(catalog["mug"], 1)])
+
+    with CaptureQueriesContext(connection) as few:
+        client.get(f"/shop/sales/{merchant.slug}/")
+    for _ in range(5):
+        pay_cart(buyer, buyer.wallet, [(catalog["mug"], 1)])
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(f"/shop/sales/{merchant.slug}/")
