@@ -132,7 +132,9 @@ def test_transfer_with_review_confirm_and_double_click(
     assert [error for error in console_errors if "422" not in error] == []
 
 
-def test_exchange_and_top_up_request_on_a_phone(page, live_server, people, login_as):
+def test_exchange_and_top_up_request_on_a_phone(
+    page, live_server, people, login_as, console_errors
+):
     alice = people["alice"]
     login_as(alice)
     page.set_viewport_size({"width": 390, "height": 844})
@@ -160,6 +162,7 @@ def test_exchange_and_top_up_request_on_a_phone(page, live_server, people, login
     page.get_by_role("button", name=re.compile("Cancel withdrawal")).click()
     expect(page.get_by_role("status").filter(has_text="Canceled")).to_be_visible()
     assert Transaction.objects.filter(state="canceled").count() == 1
+    assert console_errors == []
 
 
 def test_reading_and_filtering_work_without_javascript(browser, live_server, people):
