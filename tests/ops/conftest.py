@@ -3,6 +3,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 # 50+ characters with many distinct ones: what check --deploy accepts.
 STRONG_SECRET = "prod-" + "k3y-Zq8!xW2@rT6#mN4$vB1%" * 3
@@ -57,3 +59,12 @@ def run_manage(
         text=True,
         timeout=timeout,
     )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_outbox_reading():
+    """Each test scrapes its own outbox, not a reading cached by an earlier test."""
+    from portal.ops.outbox import outbox_collector
+
+    outbox_collector._cached = None
+    outbox_collector._cached_at = float("-inf")

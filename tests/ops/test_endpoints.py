@@ -97,6 +97,7 @@ def test_metrics_exposes_request_counts_with_the_token(client, settings):
     assert "portal_webhook_deliveries_total" in body
 
 
+@pytest.mark.django_db
 def test_scrapes_and_probes_are_not_counted_as_traffic(client, settings):
     settings.METRICS_TOKEN = TOKEN
     client.get("/healthz")
