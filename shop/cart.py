@@ -53,6 +53,20 @@ def clear(session: MutableMapping[str, Any]) -> None:
     session.pop(SESSION_KEY, None)
 
 
+def drop_missing(session: MutableMapping[str, Any]) -> int:
+    """Remove products that no longer exist; returns how many lines went."""
+    cart = _raw(session)
+    existing = set(
+        Product.objects.filter(pk__in=[int(pk) for pk in cart]).values_list("pk", flat=True)
+    )
+    missing = [pk for pk in cart if int(pk) not in existing]
+    for pk in missing:
+        cart.pop(pk)
+    if missing:
+        session[SESSION_KEY] = cart
+    return len(missing)
+
+
 def count(session: MutableMapping[str, Any]) -> int:
     return sum(_raw(session).values())
 

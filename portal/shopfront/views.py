@@ -172,11 +172,18 @@ def cart_update(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 def cart_checkout(request: HttpRequest) -> HttpResponse:
+    # Never charge for a different cart than the one the customer saw.
+    removed = shop_cart.drop_missing(request.session)
     context = _cart_context(request)
     wallets = wallets_for_payment(request.user, context["unit"]) if context["unit"] else []
     form = CartCheckoutForm(request.POST, wallets=wallets)
     context["checkout_form"] = form
-    if not context["lines"]:
+    if removed:
+        context["error"] = (
+            "Some products are no longer sold and were removed from your cart. "
+            "Check it and pay again."
+        )
+    elif not context["lines"]:
         context["error"] = "Your cart is empty."
     elif context["mixed_units"]:
         context["error"] = "Pay for products in one unit at a time."

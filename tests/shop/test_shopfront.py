@@ -214,3 +214,19 @@ def test_sales_page_queries_do_not_grow_with_orders(
         pay_cart(buyer, buyer.wallet, [(catalog["mug"], 1)])
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(f"/shop/sales/{merchant.slug}/")
+
+
+def test_a_product_gone_from_the_cart_is_not_silently_skipped(client, buyer, catalog):
+    client.force_login(buyer)
+    client.post(f"/shop/products/{catalog['mug'].pk}/add/", {"quantity": 1})
+    client.post(f"/shop/products/{catalog['book'].pk}/add/", {"quantity": 1})
+    page = client.get("/shop/cart/").content.decode()
+    key = page.split('name="idempotency_key" value="')[1].split('"')[0]
+    catalog["book"].delete()
+    response = client.post(
+        "/shop/cart/checkout/", {"wallet": buyer.wallet.pk, "idempotency_key": key}
+    )
+    assert response.status_code == 422
+    assert "no longer sold and were removed" in response.content.decode()
+    assert buyer.balance == Decimal("100.00")
+    assert "Mug" in client.get("/shop/cart/").content.decode()
