@@ -13,7 +13,7 @@ from shop.exceptions import CartInvalid, NotAllowed, RefundInvalid
 from shop.models import Order, OrderLine, Product
 from shop.selectors import can_manage_merchant, owns_wallet, product_availability_problem
 from wallets import moderation
-from wallets.amounts import exact
+from wallets.amounts import exact, quantum
 from wallets.exceptions import ProductNotAvailable
 from wallets.locking import lock_products
 from wallets.models import Transfer, Wallet
@@ -50,12 +50,15 @@ def pay_cart(
     wallet: Wallet,
     items: Iterable[tuple[Product, int]],
     idempotency_key: str = "",
+    expected_total: Decimal | None = None,
 ) -> Order:
     """Pay for a cart from one of the buyer's wallets and record the order.
 
     One engine operation: every line is paid, the stock taken and the order
     written in a single database transaction, or nothing happens. A retry with
-    the same ``idempotency_key`` returns the first order.
+    the same ``idempotency_key`` returns the first order. With
+    ``expected_total`` (what the customer was shown), a total that changed in
+    the meantime rolls everything back.
     """
     if not owns_wallet(buyer, wallet):
         raise NotAllowed("You can only pay from your own wallets.")
@@ -84,11 +87,20 @@ def pay_cart(
             existing = Order.objects.filter(buyer=buyer, idempotency_key=idempotency_key).first()
             if existing is not None:
                 return existing
+        total = sum((t.amount for t in transfers), Decimal(0))
+        if expected_total is not None and total != expected_total:
+            # Raising here undoes the payment: it is the same transaction.
+            places = quantum(wallet.decimal_places)
+            raise CartInvalid(
+                f"The total is now {total.quantize(places)} {wallet.unit}, not "
+                f"{expected_total.quantize(places)}: prices changed since you opened "
+                "your cart. Check it and pay again."
+            )
         order = Order.objects.create(
             buyer=buyer,
             wallet=wallet,
             unit=wallet.unit,
-            total=sum((t.amount for t in transfers), Decimal(0)),
+            total=total,
             idempotency_key=idempotency_key,
         )
         OrderLine.objects.bulk_create(

@@ -42,9 +42,13 @@ class CartQuantityForm(forms.Form):
 class CartCheckoutForm(forms.Form):
     wallet = forms.TypedChoiceField(coerce=int, label="Pay from")
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=100)
+    # The total the customer saw; the payment is refused if it changed.
+    expected_total = forms.DecimalField(widget=forms.HiddenInput, max_digits=40, required=False)
 
-    def __init__(self, *args: Any, wallets: list, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, wallets: list, total: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if not self.is_bound and total is not None:
+            self.initial["expected_total"] = total
         self.wallets = {w.pk: w for w in wallets}
         self.fields["wallet"].choices = [
             (w.pk, f"{w.name} ({w.available} {w.unit} available)") for w in wallets

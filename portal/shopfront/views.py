@@ -140,7 +140,7 @@ def _cart_context(request: HttpRequest, checkout_form: CartCheckoutForm | None =
     unit = next(iter(totals)) if len(totals) == 1 else None
     wallets = wallets_for_payment(request.user, unit) if unit and customer else []
     if checkout_form is None and wallets:
-        checkout_form = CartCheckoutForm(wallets=wallets)
+        checkout_form = CartCheckoutForm(wallets=wallets, total=totals[unit])
     return {
         "lines": lines,
         "totals": totals,
@@ -196,6 +196,7 @@ def cart_checkout(request: HttpRequest) -> HttpResponse:
                 form.chosen_wallet(),
                 [(line.product, line.quantity) for line in context["lines"]],
                 idempotency_key=form.cleaned_data["idempotency_key"],
+                expected_total=form.cleaned_data["expected_total"],
             )
         except WalletError as exc:
             context["error"] = exc.message

@@ -179,3 +179,15 @@ def test_only_staff_or_merchant_managers_refund(buyer, merchant, make_product):
     with pytest.raises(NotAllowed):
         refund_order(order, by=member)
     assert buyer.balance == Decimal("90.00")
+
+
+def test_a_changed_total_rolls_the_payment_back(buyer, merchant, make_product):
+    book = make_product("Book", "10.00", stock=5)
+    Product.objects.filter(pk=book.pk).update(price=Decimal("12.00"))
+    with pytest.raises(CartInvalid, match=r"The total is now 12\.00 USD, not 10\.00"):
+        pay_cart(buyer, buyer.wallet, [(book, 1)], expected_total=Decimal("10.00"))
+    book.refresh_from_db()
+    assert buyer.balance == Decimal("100.00") and book.stock == 5
+    assert Order.objects.count() == 0
+    order = pay_cart(buyer, buyer.wallet, [(book, 1)], expected_total=Decimal("12.00"))
+    assert order.total == Decimal("12.00")

@@ -230,3 +230,21 @@ def test_a_product_gone_from_the_cart_is_not_silently_skipped(client, buyer, cat
     assert "no longer sold and were removed" in response.content.decode()
     assert buyer.balance == Decimal("100.00")
     assert "Mug" in client.get("/shop/cart/").content.decode()
+
+
+def test_a_price_change_after_the_cart_was_shown_is_not_charged(client, buyer, catalog):
+    from shop.models import Product
+
+    client.force_login(buyer)
+    client.post(f"/shop/products/{catalog['mug'].pk}/add/", {"quantity": 2})
+    page = client.get("/shop/cart/").content.decode()
+    key = page.split('name="idempotency_key" value="')[1].split('"')[0]
+    shown = page.split('name="expected_total" value="')[1].split('"')[0]
+    Product.objects.filter(pk=catalog["mug"].pk).update(price=Decimal("9.00"))
+    response = client.post(
+        "/shop/cart/checkout/",
+        {"wallet": buyer.wallet.pk, "idempotency_key": key, "expected_total": shown},
+    )
+    assert response.status_code == 422
+    assert "The total is now 18.00 USD, not 17.00" in response.content.decode()
+    assert buyer.balance == Decimal("100.00")
