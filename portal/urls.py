@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("portal.checkout.urls")),
     path("", include("portal.shopfront.urls")),
+    path("", include("portal.ops.urls")),
     path("staff/", include("portal.staff.urls")),
     path("", include("portal.views.urls")),
 ]
