@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from wallets import conf, signals
 from wallets.amounts import check_in_range, exact
-from wallets.exceptions import InsufficientFunds, WalletFrozen
+from wallets.exceptions import InsufficientFunds, WalletError, WalletFrozen
 from wallets.models import Transaction, Wallet
 
 State = Transaction.State
@@ -23,6 +23,14 @@ def ensure_active(*wallets: Wallet) -> None:
         if wallet.is_frozen:
             reason = f": {wallet.frozen_reason}" if wallet.frozen_reason else ""
             raise WalletFrozen(f"The wallet '{wallet.name}' is frozen{reason}.")
+
+
+def clean_note(text: str, label: str = "note") -> str:
+    """A reason or note as stored: PostgreSQL text cannot hold NUL characters."""
+    text = str(text or "")
+    if "\x00" in text:
+        raise WalletError(f"The {label} contains a NUL character.")
+    return text
 
 
 def ensure_available(wallet: Wallet, amount: Decimal) -> None:

@@ -112,6 +112,9 @@ class LedgerMachine(RuleBasedStateMachine):
         wallet = self.pick(i)
         if wallet.is_frozen:
             WalletService.unfreeze(wallet)
+        elif "\x00" in reason:  # refused with a clear error, nothing changes
+            with pytest.raises(WalletError):
+                WalletService.freeze(wallet, reason=reason)
         else:
             WalletService.freeze(wallet, reason=reason)
 

@@ -236,3 +236,16 @@ def test_unsaved_holder_is_refused(db):
 
     with pytest.raises(WalletError, match="Save the holder"):
         get_user_model()(username="ghost").deposit(1)
+
+
+def test_reasons_with_nul_characters_are_refused_before_anything_changes(alice):
+    alice.deposit(10)
+    pending = alice.withdraw(4, confirmed=False)
+    with pytest.raises(WalletError, match="NUL"):
+        alice.freeze_wallet(reason="bad\x00reason")
+    with pytest.raises(WalletError, match="NUL"):
+        WalletService.reject_transaction(pending, reason="\x00")
+    with pytest.raises(WalletError, match="NUL"):
+        WalletService.confirm_transaction(pending, note="\x00")
+    assert not Wallet.objects.get(pk=alice.wallet.pk).is_frozen
+    assert Transaction.objects.get(pk=pending.pk).state == State.PENDING

@@ -21,6 +21,7 @@ from wallets.exceptions import (
 from wallets.ledger import (
     after_commit,
     announce_transactions,
+    clean_note,
     ensure_active,
     ensure_available,
     post,
@@ -111,6 +112,7 @@ class WalletService:
     @exact
     def confirm_transaction(cls, transaction: Transaction, note: str = "") -> Transaction:
         """Post a pending transaction: deposits credit, withdrawals take their hold."""
+        note = clean_note(note)
         with db_transaction.atomic():
             (wallet,) = lock_wallets(transaction.wallet)
             tx = Transaction.objects.get(pk=transaction.pk)
@@ -147,6 +149,7 @@ class WalletService:
         """
         if state not in (State.REJECTED, State.CANCELED, State.EXPIRED):
             raise ValueError(f"{state!r} is not a way to resolve a pending transaction")
+        reason = clean_note(reason, "reason")
         with db_transaction.atomic():
             (wallet,) = lock_wallets(transaction.wallet)
             tx = Transaction.objects.get(pk=transaction.pk)
@@ -223,6 +226,7 @@ class WalletService:
     @classmethod
     def freeze(cls, wallet: Wallet, reason: str = "", by: Any = None) -> Wallet:
         """Block every operation into or out of the wallet until it is unfrozen."""
+        reason = clean_note(reason, "reason")
         with db_transaction.atomic():
             (locked,) = lock_wallets(wallet)
             locked.is_frozen = True
