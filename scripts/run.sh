@@ -7,4 +7,5 @@ python3 -m venv .venv
 .venv/bin/python -m pip install -q -e .
 .venv/bin/python manage.py migrate --noinput
 .venv/bin/python manage.py seed_demo
+.venv/bin/python manage.py seed_shop
 exec .venv/bin/python manage.py runserver "${PORT:-8000}"

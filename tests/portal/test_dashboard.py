@@ -117,3 +117,10 @@ def test_navigation_marks_the_current_page(alice_client):
     body = alice_client.get(reverse("portal:pending")).content.decode()
     assert 'aria-current="page" href="/pending/">Pending</a>' in body
     assert body.count('aria-current="page"') == 1
+
+
+def test_navigation_links_to_the_shop_and_orders(client, django_user_model):
+    user = django_user_model.objects.create_user(username="nav", email="nav@example.com")
+    client.force_login(user)
+    html = client.get("/").content.decode()
+    assert 'href="/shop/"' in html and 'href="/shop/orders/"' in html
