@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from allauth.account.decorators import reauthentication_required
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import push_url, trigger_client_event
+from django_htmx.http import HttpResponseClientRedirect, push_url, trigger_client_event
 
 from portal import selectors
 from portal.forms import TransferForm
@@ -23,6 +24,7 @@ from portal.services import (
 from portal.views.base import HtmxHttpRequest, partial
 from wallets.exceptions import WalletError
 from wallets.models import Transfer
+from wallets.risk import TransferHeldForReview
 
 TEMPLATE = "portal/transfer.html"
 
@@ -97,6 +99,13 @@ def transfer_confirm(request: HtmxHttpRequest) -> HttpResponse:
                 initiated_by=request.user,
                 idempotency_key=form.cleaned_data["idempotency_key"],
             )
+        except TransferHeldForReview as held:
+            # Not an error: the amount is reserved and waits on the staff's review.
+            messages.info(request, str(held))
+            pending_url = reverse("portal:pending")
+            if request.htmx:
+                return HttpResponseClientRedirect(pending_url)
+            return redirect(pending_url)
         except WalletError as error:
             form.add_wallet_error(error)
         else:

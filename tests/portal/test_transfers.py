@@ -210,3 +210,20 @@ def test_reusing_a_spent_key_for_other_details_asks_again_with_a_fresh_key(
     assert "already used to move money" in body
     assert 'value="k-1"' not in body
     assert Transfer.objects.count() == 1
+
+
+def test_a_transfer_held_by_a_risk_rule_is_a_notice_not_an_error(alice, bob, alice_client):
+    from wallets.models import RiskRule, Transaction
+
+    RiskRule.objects.create(name="Big", max_single=Decimal("50"), on_breach=RiskRule.OnBreach.HOLD)
+    bob_before = bob.balance
+    data = transfer_data(alice.wallet, amount="60.00", key="held-1")
+    response = alice_client.post(reverse("portal:transfer_confirm"), data, **HTMX)
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == reverse("portal:pending")
+    plain = alice_client.post(reverse("portal:transfer_confirm"), data, follow=True)
+    assert plain.redirect_chain[-1][0] == reverse("portal:pending")
+    assert "held for review" in plain.content.decode()
+    held = Transaction.objects.get(wallet=alice.wallet, state=Transaction.State.PENDING)
+    assert held.amount == Decimal("-60.00")  # one hold, even after the resubmit
+    assert bob.balance == bob_before
