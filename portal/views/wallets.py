@@ -8,17 +8,23 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
+from django.utils.decorators import method_decorator
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 from django_tables2.export import ExportMixin
 
 from portal import selectors
 from portal.filters import TransactionFilter
+from portal.ops.db import use_replica
 from portal.tables import SafeTableExport, TransactionTable, transaction_reference
 from portal.views.base import HtmxHttpRequest, partial
 from wallets.models import Wallet
 
 
+# Only the listing reads from the replica (when one is configured): the login,
+# session and ownership checks in dispatch() stay on the primary, so replica lag
+# can never log someone out or hide a wallet they just opened.
+@method_decorator(use_replica, name="get")
 class WalletHistoryView(LoginRequiredMixin, ExportMixin, SingleTableMixin, FilterView):
     """Full page on a normal load, the ``tx-table`` partial on htmx filter/sort/page requests."""
 

@@ -135,3 +135,27 @@ def test_wallet_page_offers_money_actions_only_to_those_who_may_spend(
     assert f"/transfer/?from={acme.wallet.uuid}" in owner_body
     assert "/transfer/?from=" not in member_body
     assert '<svg class="balance-chart"' in member_body
+
+
+def test_history_and_export_read_from_the_replica_but_checks_stay_on_the_primary(
+    alice, alice_client
+):
+    from django.db import connection
+
+    from portal.ops import db
+
+    seen: list[tuple[str, bool]] = []
+
+    def record(execute, sql, params, many, context):
+        table = "wallets_transaction" if '"wallets_transaction"' in sql else "other"
+        seen.append((table, db._prefer_replica.get()))
+        return execute(sql, params, many, context)
+
+    for query in ("", "?_export=csv"):
+        seen.clear()
+        with connection.execute_wrapper(record):
+            assert alice_client.get(wallet_url(alice.wallet, query)).status_code == 200
+        history_reads = [replica for table, replica in seen if table == "wallets_transaction"]
+        assert history_reads and all(history_reads)
+        # The session, the user and the ownership check ran first, on the primary.
+        assert seen[0] == ("other", False)
