@@ -23,6 +23,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 
 from portal.models import User
+from portal.ops.metrics import count_wallet_failures
 from wallets import conf as wallets_conf
 from wallets.amounts import exact, parse_amount
 from wallets.exceptions import SameWallet, UnitMismatch, WalletError, WalletFrozen
@@ -154,13 +155,14 @@ def execute_transfer(
     if plan.source.holder_type_id != _user_type_id():
         meta["initiated_by"] = initiated_by.username
     try:
-        return transfer_service().transfer(
-            plan.source,
-            plan.destination or plan.recipient,
-            plan.amount,
-            meta=meta,
-            idempotency_key=idempotency_key,
-        )
+        with count_wallet_failures("transfer"):
+            return transfer_service().transfer(
+                plan.source,
+                plan.destination or plan.recipient,
+                plan.amount,
+                meta=meta,
+                idempotency_key=idempotency_key,
+            )
     except WalletFrozen:
         # The engine names the frozen wallet and why; the sender may only learn about theirs.
         plan.source.refresh_from_db(fields=["is_frozen", "frozen_reason"])
@@ -178,9 +180,10 @@ def request_top_up(
 ) -> Transaction:
     """A pending deposit: nothing is credited until staff confirm the payment arrived."""
     meta = {"reference": reference, "request": "top-up", "requested_by": requested_by.username}
-    return wallet_service().deposit(
-        wallet, amount, meta=meta, confirmed=False, idempotency_key=idempotency_key
-    )
+    with count_wallet_failures("top-up"):
+        return wallet_service().deposit(
+            wallet, amount, meta=meta, confirmed=False, idempotency_key=idempotency_key
+        )
 
 
 def request_payout(
@@ -188,9 +191,10 @@ def request_payout(
 ) -> Transaction:
     """A pending withdrawal: the amount is held at once and leaves when staff pay it out."""
     meta = {"reference": reference, "request": "payout", "requested_by": requested_by.username}
-    return wallet_service().withdraw(
-        wallet, amount, meta=meta, confirmed=False, idempotency_key=idempotency_key
-    )
+    with count_wallet_failures("payout"):
+        return wallet_service().withdraw(
+            wallet, amount, meta=meta, confirmed=False, idempotency_key=idempotency_key
+        )
 
 
 class NotCancelable(WalletError):
@@ -234,13 +238,14 @@ def execute_exchange(
     quoted_rate: Decimal | None,
     idempotency_key: str,
 ) -> Transfer:
-    _, rate, _ = exchange_service().quote(source, destination, amount)
-    if quoted_rate is not None and rate != quoted_rate:
-        raise RateChanged()
-    return exchange_service().exchange(
-        source.holder,
-        source.slug,
-        destination.slug,
-        amount,
-        idempotency_key=idempotency_key,
-    )
+    with count_wallet_failures("exchange"):
+        _, rate, _ = exchange_service().quote(source, destination, amount)
+        if quoted_rate is not None and rate != quoted_rate:
+            raise RateChanged()
+        return exchange_service().exchange(
+            source.holder,
+            source.slug,
+            destination.slug,
+            amount,
+            idempotency_key=idempotency_key,
+        )

@@ -227,3 +227,13 @@ def test_a_transfer_held_by_a_risk_rule_is_a_notice_not_an_error(alice, bob, ali
     held = Transaction.objects.get(wallet=alice.wallet, state=Transaction.State.PENDING)
     assert held.amount == Decimal("-60.00")  # one hold, even after the resubmit
     assert bob.balance == bob_before
+
+
+def test_failed_transfers_are_counted_by_error_class(alice, bob, alice_client):
+    from portal.ops.metrics import WALLET_OPERATIONS
+
+    counter = WALLET_OPERATIONS.labels(kind="transfer", outcome="InsufficientFunds")
+    before = counter._value.get()
+    data = transfer_data(alice.wallet, amount="100.01", key="too-much")
+    alice_client.post(reverse("portal:transfer_confirm"), data, **HTMX)
+    assert counter._value.get() == before + 1
