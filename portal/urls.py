@@ -1,4 +1,6 @@
 from allauth.account.decorators import secure_admin_login
+from django.conf import settings
+from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
@@ -14,3 +16,6 @@ urlpatterns = [
     path("staff/", include("portal.staff.urls")),
     path("", include("portal.views.urls")),
 ]
+
+# Uploaded product images in development (static() adds nothing when DEBUG is off).
+urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
