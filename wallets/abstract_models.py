@@ -32,6 +32,29 @@ class LedgerQuerySet(models.QuerySet):
         return super().update(**kwargs)
 
 
+class LedgerRow(models.Model):
+    """Rows that are written once: only the fields in ``STATE_FIELDS`` may change
+    afterwards (through ``save(update_fields=...)``), and nothing is deleted."""
+
+    STATE_FIELDS: frozenset[str] = frozenset()
+    ROW_NAME = "Ledger rows"
+
+    objects = LedgerQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            update_fields = kwargs.get("update_fields")
+            if update_fields is None or not set(update_fields) <= self.STATE_FIELDS:
+                raise ImmutableRowError(f"{self.ROW_NAME} are never edited.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableRowError(f"{self.ROW_NAME} are never deleted.")
+
+
 class AbstractWallet(models.Model):
     holder_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
     # Text so that integer, UUID and string primary keys all fit.
@@ -129,7 +152,7 @@ class AbstractWallet(models.Model):
         return self.transactions.filter(state=AbstractTransaction.State.PENDING)
 
 
-class AbstractTransaction(models.Model):
+class AbstractTransaction(LedgerRow):
     class Type(models.TextChoices):
         DEPOSIT = "deposit", "Deposit"
         WITHDRAW = "withdraw", "Withdrawal"
@@ -143,6 +166,7 @@ class AbstractTransaction(models.Model):
 
     # The fields a pending row may change, once, when it is resolved.
     STATE_FIELDS = frozenset({"state", "balance_after", "resolved_at", "resolution_note"})
+    ROW_NAME = "Ledger transactions"
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     wallet = models.ForeignKey(
@@ -163,8 +187,6 @@ class AbstractTransaction(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolution_note = models.TextField(blank=True)
 
-    objects = LedgerQuerySet.as_manager()
-
     class Meta:
         abstract = True
         ordering = ["-created_at", "-id"]
@@ -180,16 +202,6 @@ class AbstractTransaction(models.Model):
     def __str__(self) -> str:
         return f"{self.get_type_display()} {self.amount} ({self.state})"
 
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            update_fields = kwargs.get("update_fields")
-            if update_fields is None or not set(update_fields) <= self.STATE_FIELDS:
-                raise ImmutableRowError("Ledger transactions are never edited.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ImmutableRowError("Ledger transactions are never deleted.")
-
     @property
     def is_pending(self) -> bool:
         return self.state == self.State.PENDING
@@ -203,7 +215,7 @@ class AbstractTransaction(models.Model):
         return abs(self.amount)
 
 
-class AbstractTransfer(models.Model):
+class AbstractTransfer(LedgerRow):
     class Kind(models.TextChoices):
         TRANSFER = "transfer", "Transfer"
         PAID = "paid", "Payment"
@@ -217,6 +229,7 @@ class AbstractTransfer(models.Model):
         FULL = "full", "Refunded"
 
     STATE_FIELDS = frozenset({"refunded_amount", "refund_state"})
+    ROW_NAME = "Transfers"
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -247,8 +260,6 @@ class AbstractTransfer(models.Model):
     meta = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = LedgerQuerySet.as_manager()
-
     class Meta:
         abstract = True
         ordering = ["-created_at", "-id"]
@@ -260,16 +271,6 @@ class AbstractTransfer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.amount} {self.uuid}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            update_fields = kwargs.get("update_fields")
-            if update_fields is None or not set(update_fields) <= self.STATE_FIELDS:
-                raise ImmutableRowError("Transfers are never edited.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ImmutableRowError("Transfers are never deleted.")
 
     @property
     def refundable(self) -> Decimal:

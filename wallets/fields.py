@@ -14,7 +14,6 @@ from __future__ import annotations
 from decimal import Context, Decimal, InvalidOperation, localcontext
 from typing import Any
 
-from django.core import checks
 from django.db import models
 
 INTEGER_DIGITS = 20
@@ -74,9 +73,6 @@ class AmountField(models.Field):
         if connection.vendor == "sqlite":
             return "text"
         return f"numeric({MAX_DIGITS}, {FRACTION_DIGITS})"
-
-    def check(self, **kwargs) -> list[checks.CheckMessage]:
-        return super().check(**kwargs)
 
     def to_python(self, value: Any) -> Decimal | None:
         if value is None or isinstance(value, Decimal):

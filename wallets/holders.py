@@ -27,6 +27,12 @@ def holder_filter(holder: models.Model) -> dict[str, Any]:
     }
 
 
+def holder_label(holder: Any) -> str:
+    """A stable text naming a holder: ``app.model:pk`` for model instances."""
+    meta = getattr(holder, "_meta", None)
+    return f"{meta.label_lower}:{holder.pk}" if meta else str(holder)
+
+
 def wallets_of(holder: models.Model) -> models.QuerySet[Wallet]:
     return Wallet.objects.filter(**holder_filter(holder))
 

@@ -78,17 +78,3 @@ def run_once(
             f"The idempotency key '{key}' was used at the same time for another request."
         ) from None
     return result
-
-
-def replayed(key: str | None, wallet: Wallet, operation: str, parts: list[Any]) -> Any | None:
-    """The stored result for a key, or None; raises on a conflicting reuse."""
-    if not key:
-        return None
-    record = IdempotencyRecord.objects.filter(scope=scope_for(wallet), key=str(key)).first()
-    if record is None:
-        return None
-    if record.fingerprint != fingerprint(operation, *parts):
-        raise IdempotencyConflict(
-            f"The idempotency key '{key}' was already used for a different request."
-        )
-    return load(record.result)

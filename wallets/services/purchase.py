@@ -12,7 +12,7 @@ from django.db import transaction as db_transaction
 from wallets import idempotency
 from wallets.amounts import exact, parse_amount, quantum
 from wallets.exceptions import AmountInvalid, ProductNotAvailable, SameWallet, UnitMismatch
-from wallets.holders import resolve_wallet
+from wallets.holders import holder_label, resolve_wallet
 from wallets.ledger import ensure_active, ensure_available
 from wallets.locking import lock_products, lock_wallets, product_key, sync_instance
 from wallets.models import Transfer, Wallet
@@ -62,7 +62,7 @@ class PurchaseService:
             [[str(product_key(line.product)), line.quantity] for line in lines],
             meta,
             kind,
-            _label(customer),
+            holder_label(customer),
         ]
         with db_transaction.atomic():
             products = lock_products(line.product for line in lines)
@@ -139,8 +139,3 @@ class PurchaseService:
 
 def _holder_of(payer: Any, wallet: Wallet) -> Any:
     return wallet.holder if isinstance(payer, Wallet) else payer
-
-
-def _label(holder: Any) -> str:
-    meta = getattr(holder, "_meta", None)
-    return f"{meta.label_lower}:{holder.pk}" if meta else repr(holder)

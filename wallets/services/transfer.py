@@ -17,7 +17,7 @@ from wallets.exceptions import (
     TransferNotRefundable,
     UnitMismatch,
 )
-from wallets.holders import resolve_wallet
+from wallets.holders import holder_label, resolve_wallet
 from wallets.ledger import (
     after_commit,
     announce_transactions,
@@ -136,7 +136,7 @@ class TransferService:
             sender,
             product,
             quantity=quantity,
-            meta={**(meta or {}), "gift_for": _holder_label(recipient)},
+            meta={**(meta or {}), "gift_for": holder_label(recipient)},
             idempotency_key=idempotency_key,
             customer=recipient,
             kind=Kind.GIFT,
@@ -225,8 +225,3 @@ class TransferService:
     def _sync(target: Any, locked: Wallet) -> None:
         if isinstance(target, Wallet):
             sync_instance(target, locked)
-
-
-def _holder_label(holder: Any) -> str:
-    meta = getattr(holder, "_meta", None)
-    return f"{meta.label_lower}:{holder.pk}" if meta else str(holder)
