@@ -48,9 +48,11 @@ def product_key(product: Any) -> tuple[int, Any]:
     return (0, id(product))
 
 
-def sync_instance(target: Wallet, source: Wallet) -> None:
-    """Copy the state read under lock onto the caller's wallet object."""
-    if target is source:
+def sync_instance(target: Any, source: Wallet) -> None:
+    """Copy the state read under lock onto the caller's wallet object.
+
+    Callers may have passed a holder instead of a wallet: nothing to copy then."""
+    if target is source or not isinstance(target, Wallet):
         return
     for field in (
         "balance",

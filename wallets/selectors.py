@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from wallets.amounts import exact
 from wallets.holders import wallets_of
-from wallets.models import Transaction, Transfer, Wallet
+from wallets.models import Transaction, Wallet
 
 
 def wallet_list_for_holder(holder: Any) -> QuerySet[Wallet]:
@@ -27,13 +27,6 @@ def transaction_history(wallet: Wallet) -> QuerySet[Transaction]:
         Transaction.objects.filter(wallet=wallet)
         .select_related("wallet")
         .order_by("-created_at", "-id")
-    )
-
-
-def transfer_for_transaction(tx: Transaction) -> Transfer | None:
-    return (
-        Transfer.objects.select_related("from_wallet", "to_wallet").filter(withdraw=tx).first()
-        or Transfer.objects.select_related("from_wallet", "to_wallet").filter(deposit=tx).first()
     )
 
 

@@ -104,8 +104,7 @@ class PurchaseService:
                 return transfers
 
             transfers = idempotency.run_once(idempotency_key, locked_source, "pay", parts, perform)
-        if isinstance(payer, Wallet):
-            sync_instance(payer, locked_source)
+        sync_instance(payer, locked_source)
         return transfers if is_cart else transfers[0]
 
     @staticmethod

@@ -115,8 +115,8 @@ class TransferService:
                 parts,
                 lambda: move(locked_source, locked_destination, value, value, kind=kind, meta=meta),
             )
-        cls._sync(from_wallet, locked_source)
-        cls._sync(to, locked_destination)
+        sync_instance(from_wallet, locked_source)
+        sync_instance(to, locked_destination)
         return result
 
     @classmethod
@@ -201,8 +201,8 @@ class TransferService:
 
             result = idempotency.run_once(idempotency_key, destination, "refund", parts, perform)
         transfer.refresh_from_db(fields=["refunded_amount", "refund_state"])
-        cls._sync(transfer.from_wallet, source)
-        cls._sync(transfer.to_wallet, destination)
+        sync_instance(transfer.from_wallet, source)
+        sync_instance(transfer.to_wallet, destination)
         return result
 
     @staticmethod
@@ -220,8 +220,3 @@ class TransferService:
             quantum(destination.decimal_places), rounding=ROUND_HALF_EVEN
         )
         return min(share, received_left)
-
-    @staticmethod
-    def _sync(target: Any, locked: Wallet) -> None:
-        if isinstance(target, Wallet):
-            sync_instance(target, locked)
