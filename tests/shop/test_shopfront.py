@@ -107,6 +107,9 @@ def test_sales_page_and_refund_by_a_manager(client, buyer, catalog, merchant, me
     client.force_login(merchant_manager)
     page = client.get(f"/shop/sales/{merchant.slug}/").content.decode()
     assert order.number in page and "60.00 USD" in page
+    title = page.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert "<" not in title and merchant.name in title
+    assert page.count('id="checkouts-heading"') == 1
     response = client.post(
         f"/shop/sales/{merchant.slug}/orders/{order.number}/refund/",
         {f"{order.number}-line_{line.pk}": 1, f"{order.number}-reason": "damaged"},
