@@ -397,6 +397,8 @@ def origin_add(request: HttpRequest, slug: str) -> HttpResponse:
             add_allowed_origin(merchant, form.cleaned_data["origin"], by=request.user)
         except WalletError as exc:
             messages.error(request, exc.message)
+    else:
+        messages.error(request, "Enter an origin such as https://shop.example.")
     return _redirect(request, reverse("shop:developers", args=[merchant.slug]))
 
 

@@ -251,3 +251,15 @@ def test_a_price_change_after_the_cart_was_shown_is_not_charged(client, buyer, c
     assert response.status_code == 422
     assert "The total is now 18.00 USD, not 17.00" in response.content.decode()
     assert buyer.balance == Decimal("100.00")
+
+
+def test_an_empty_or_too_long_origin_gets_a_clear_error_and_changes_nothing(
+    client, merchant, merchant_manager
+):
+    client.force_login(merchant_manager)
+    for origin in ("", "https://" + "a" * 300):
+        response = client.post(
+            f"/shop/merchants/{merchant.slug}/origins/", {"origin": origin}, follow=True
+        )
+        assert "Enter an origin such as https://shop.example." in response.content.decode()
+    assert not merchant.checkout_origins.exists()
