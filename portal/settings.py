@@ -213,8 +213,9 @@ WALLETS = {
         ("PTS", "USD"): "0.01",
     },
     "PENDING_EXPIRY_SECONDS": 7 * 24 * 3600,
-    # Transfers pass the staff's risk rules (limits per holder and unit) first.
-    "TRANSFER_SERVICE_CLASS": "wallets.risk.RiskCheckedTransferService",
+    # Transfers pass the staff's risk rules (limits per holder and unit), which
+    # the transfer operation evaluates under its locks.
+    "TRANSFER_POLICY_CLASS": "wallets.risk.RiskRulePolicy",
 }
 
 # Security headers. Production turns on HTTPS-only behaviour; the CSP applies

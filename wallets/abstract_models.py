@@ -16,6 +16,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
 from wallets.fields import AmountField
+from wallets.mixins import WalletOperationsMixin
 
 
 class ImmutableRowError(Exception):
@@ -55,7 +56,7 @@ class LedgerRow(models.Model):
         raise ImmutableRowError(f"{self.ROW_NAME} are never deleted.")
 
 
-class AbstractWallet(models.Model):
+class AbstractWallet(WalletOperationsMixin, models.Model):
     holder_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
     # Text so that integer, UUID and string primary keys all fit.
     holder_id = models.CharField(max_length=64)
@@ -69,7 +70,10 @@ class AbstractWallet(models.Model):
     balance = AmountField(default=Decimal(0))
     held = AmountField(default=Decimal(0), help_text="Reserved by pending withdrawals.")
     is_frozen = models.BooleanField(default=False)
-    frozen_reason = models.TextField(blank=True)
+    # What the holder is told, and what only staff read. An empty message
+    # shows the holder a neutral default (``FROZEN_DEFAULT_MESSAGE``).
+    frozen_message = models.TextField(blank=True)
+    frozen_note = models.TextField(blank=True)
     frozen_at = models.DateTimeField(null=True, blank=True)
     frozen_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -95,58 +99,30 @@ class AbstractWallet(models.Model):
             ("adjust_wallet", "Can post manual credit or debit adjustments"),
         ]
 
+    FROZEN_DEFAULT_MESSAGE = "This wallet is frozen. Please contact support."
+
     def __str__(self) -> str:
         return f"{self.name} ({self.slug}, {self.unit})"
+
+    def save(self, *args, **kwargs):
+        # Balances, holds and the frozen state change only under the wallet's
+        # lock, through the engine's operations (which write with UPDATE). A
+        # save() of a copy read earlier would overwrite what committed since.
+        if not self._state.adding:
+            raise ImmutableRowError(
+                "Existing wallets are changed only through the engine's operations "
+                "(e.g. WalletService.rename), never by saving a copy of the row."
+            )
+        super().save(*args, **kwargs)
 
     @property
     def available(self) -> Decimal:
         return self.balance - self.held
 
-    # The money methods mirror the holder's, for ``wallet.deposit(5000)``.
-    def deposit(self, amount, meta=None, confirmed=True, idempotency_key=None):
-        from wallets.services import wallet_service
-
-        return wallet_service().deposit(
-            self, amount, meta=meta, confirmed=confirmed, idempotency_key=idempotency_key
-        )
-
-    def withdraw(self, amount, meta=None, confirmed=True, idempotency_key=None):
-        from wallets.services import wallet_service
-
-        return wallet_service().withdraw(
-            self, amount, meta=meta, confirmed=confirmed, idempotency_key=idempotency_key
-        )
-
-    def force_withdraw(self, amount, meta=None, confirmed=True, idempotency_key=None):
-        from wallets.services import wallet_service
-
-        return wallet_service().force_withdraw(
-            self, amount, meta=meta, confirmed=confirmed, idempotency_key=idempotency_key
-        )
-
-    def transfer(self, to, amount, meta=None, idempotency_key=None):
-        from wallets.services import transfer_service
-
-        return transfer_service().transfer(
-            self, to, amount, meta=meta, idempotency_key=idempotency_key
-        )
-
-    def pay(self, product, quantity=1, meta=None, idempotency_key=None):
-        from wallets.services import purchase_service
-
-        return purchase_service().pay(
-            self, product, quantity=quantity, meta=meta, idempotency_key=idempotency_key
-        )
-
-    def freeze(self, reason: str = "", by=None):
-        from wallets.services import wallet_service
-
-        return wallet_service().freeze(self, reason=reason, by=by)
-
-    def unfreeze(self, by=None):
-        from wallets.services import wallet_service
-
-        return wallet_service().unfreeze(self, by=by)
+    @property
+    def frozen_message_for_holder(self) -> str:
+        """Why the wallet is frozen, as the holder may read it."""
+        return self.frozen_message or self.FROZEN_DEFAULT_MESSAGE
 
     def get_pending_transactions(self):
         return self.transactions.filter(state=AbstractTransaction.State.PENDING)

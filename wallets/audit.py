@@ -1,36 +1,74 @@
-"""Proving the ledger: every stored balance equals the sum of its transactions."""
+"""The staff audit log: one :class:`AuditEntry` per staff action.
+
+Only the operation door (:mod:`wallets.operations`) writes entries, inside
+the operation's transaction, so an entry exists exactly when its change does.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
-from wallets.models import Wallet
-from wallets.selectors import ledger_totals
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
 
-
-@dataclass(frozen=True)
-class Discrepancy:
-    wallet: Wallet
-    field: str
-    stored: Decimal
-    expected: Decimal
-
-    def __str__(self) -> str:
-        return (
-            f"wallet {self.wallet.uuid} ({self.wallet.holder_type.model} "
-            f"{self.wallet.holder_id}, '{self.wallet.slug}'): {self.field} is {self.stored}, "
-            f"transactions say {self.expected}"
-        )
+from wallets.amounts import quantum
+from wallets.models import AuditEntry, Wallet
+from wallets.staff import StaffActor
 
 
-def audit_wallets() -> list[Discrepancy]:
-    totals = ledger_totals()
-    problems = []
-    for wallet in Wallet.objects.select_related("holder_type").order_by("pk").iterator():
-        balance, held = totals.get(wallet.pk, (Decimal(0), Decimal(0)))
-        if wallet.balance != balance:
-            problems.append(Discrepancy(wallet, "balance", wallet.balance, balance))
-        if wallet.held != held:
-            problems.append(Discrepancy(wallet, "held", wallet.held, held))
-    return problems
+def at_precision(value: Decimal, wallet: Wallet) -> str:
+    """An amount as text at the wallet's decimal places, as staff read it."""
+    return str(Decimal(value).quantize(quantum(wallet.decimal_places)))
+
+
+def wallet_snapshot(wallet: Wallet) -> dict[str, Any]:
+    return {
+        "name": wallet.name,
+        "balance": at_precision(wallet.balance, wallet),
+        "held": at_precision(wallet.held, wallet),
+        "is_frozen": wallet.is_frozen,
+    }
+
+
+@dataclass
+class AuditDraft:
+    """What an operation tells the door about its audit entry."""
+
+    target: models.Model | None = None
+    amount: Decimal | None = None
+    unit: str = ""
+    before: dict[str, Any] = field(default_factory=dict)
+    after: dict[str, Any] = field(default_factory=dict)
+
+
+def write_entry(
+    actor: StaffActor,
+    action: str,
+    reason: str,
+    draft: AuditDraft,
+    *,
+    wallets_before: dict[str, Any],
+    wallets_after: dict[str, Any],
+    idempotency_key: str = "",
+) -> AuditEntry:
+    target = draft.target
+    if target is None:
+        raise ValueError(f"The '{action}' operation named no audit target.")
+    return AuditEntry.objects.create(
+        actor=actor.user,
+        actor_label=actor.label,
+        action=action,
+        target_type=ContentType.objects.get_for_model(target),
+        target_id=str(target.pk),
+        target_uuid=str(getattr(target, "uuid", "") or getattr(target, "number", "") or ""),
+        target_label=str(target)[:200],
+        reason=reason,
+        before={**draft.before, "wallets": wallets_before},
+        after={**draft.after, "wallets": wallets_after},
+        ip_address=actor.ip or None,
+        amount=draft.amount,
+        unit=draft.unit,
+        idempotency_key=idempotency_key or "",
+    )

@@ -20,6 +20,9 @@ DEFAULTS: dict[str, Any] = {
     "PURCHASE_SERVICE_CLASS": "wallets.services.purchase.PurchaseService",
     "WALLET_MIXIN_CLASS": "wallets.mixins.WalletMixin",
     "RATE_PROVIDER_CLASS": "wallets.rates.SettingsRateProvider",
+    # Asked under the transfer's locks whether to let a transfer through,
+    # refuse it or hold it for review (None: no checks).
+    "TRANSFER_POLICY_CLASS": "wallets.risk.RiskRulePolicy",
     "EXCHANGE_RATES": {},
     # Pending transactions expire after this many seconds (None: never).
     "PENDING_EXPIRY_SECONDS": None,
@@ -33,9 +36,9 @@ def get(name: str) -> Any:
     return DEFAULTS[name]
 
 
-def get_class(name: str) -> type:
+def get_class(name: str) -> Any:
     value = get(name)
-    return import_string(value) if isinstance(value, str) else value
+    return import_string(value) if isinstance(value, str) and value else value
 
 
 def pending_expiry() -> timedelta | None:

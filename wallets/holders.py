@@ -10,7 +10,13 @@ from django.db import IntegrityError, models
 from django.db import transaction as db_transaction
 
 from wallets import conf, signals
-from wallets.exceptions import AmountInvalid, WalletError, WalletNotFound
+from wallets.exceptions import (
+    AmountInvalid,
+    WalletAlreadyExists,
+    WalletError,
+    WalletInvalid,
+    WalletNotFound,
+)
 from wallets.ledger import after_commit
 from wallets.models import Wallet
 
@@ -46,10 +52,10 @@ def find_wallet(holder: models.Model, slug: str) -> Wallet:
 
 def clean_create_fields(slug: str, fields: dict[str, Any]) -> dict[str, Any]:
     if not slug or not SLUG_RE.match(slug) or len(slug) > 64:
-        raise WalletError(f"'{slug}' is not a valid wallet slug (letters, digits, - and _).")
+        raise WalletInvalid(f"'{slug}' is not a valid wallet slug (letters, digits, - and _).")
     unit = str(fields.get("unit") or conf.get("DEFAULT_UNIT")).strip().upper()
     if not UNIT_RE.match(unit):
-        raise WalletError(f"'{unit}' is not a valid unit code.")
+        raise WalletInvalid(f"'{unit}' is not a valid unit code.")
     places = fields.get("decimal_places", conf.get("DEFAULT_DECIMAL_PLACES"))
     max_places = conf.get("MAX_DECIMAL_PLACES")
     if isinstance(places, bool) or not isinstance(places, int) or not 0 <= places <= max_places:
@@ -63,8 +69,16 @@ def clean_create_fields(slug: str, fields: dict[str, Any]) -> dict[str, Any]:
     }
     unknown = set(fields) - {"name", "unit", "decimal_places", "meta"}
     if unknown:
-        raise WalletError(f"Unknown wallet fields: {', '.join(sorted(unknown))}.")
+        raise WalletInvalid(f"Unknown wallet fields: {', '.join(sorted(unknown))}.")
     return cleaned
+
+
+def _create(holder: models.Model, lookup: dict[str, Any], slug: str, values: dict) -> Wallet:
+    """Insert the wallet row; IntegrityError when the slug is taken (race-safe)."""
+    with db_transaction.atomic():
+        wallet = Wallet.objects.create(**lookup, slug=slug, **values)
+    after_commit(signals.wallet_created, Wallet, wallet=wallet, holder=holder)
+    return wallet
 
 
 def get_or_create_wallet(holder: models.Model, slug: str | None = None, **fields: Any) -> Wallet:
@@ -76,13 +90,41 @@ def get_or_create_wallet(holder: models.Model, slug: str | None = None, **fields
         return existing
     values = clean_create_fields(slug, fields)
     try:
-        with db_transaction.atomic():
-            wallet = Wallet.objects.create(**lookup, slug=slug, **values)
+        return _create(holder, lookup, slug, values)
     except IntegrityError:
         # Another request opened it between our read and our insert.
         return Wallet.objects.get(**lookup, slug=slug)
-    after_commit(signals.wallet_created, Wallet, wallet=wallet, holder=holder)
+
+
+def open_wallet(holder: models.Model, slug: str, **fields: Any) -> Wallet:
+    """Open a new wallet ``slug``; ``WalletAlreadyExists`` if the holder has one."""
+    lookup = holder_filter(holder)
+    values = clean_create_fields(slug, fields)
+    taken = WalletAlreadyExists(f"{holder} already has a wallet with the slug '{slug}'.")
+    if Wallet.objects.filter(**lookup, slug=slug).exists():
+        raise taken
+    try:
+        return _create(holder, lookup, slug, values)
+    except IntegrityError:
+        raise taken from None
+
+
+def peek_wallet(target: Any, *, must_exist: bool = False) -> Wallet | None:
+    """A Wallet stays itself; a holder gives its default wallet without opening it."""
+    if isinstance(target, Wallet):
+        return target
+    if not isinstance(target, models.Model):
+        raise WalletError(f"{target!r} is neither a wallet nor a wallet holder.")
+    wallet = wallets_of(target).filter(slug=conf.get("DEFAULT_SLUG")).first()
+    if wallet is None and must_exist:
+        raise WalletNotFound(f"{target} has no wallet yet.")
     return wallet
+
+
+def unopened_wallet(holder: models.Model) -> Wallet:
+    """The default wallet the holder would get on first use, unsaved (for previews)."""
+    slug = conf.get("DEFAULT_SLUG")
+    return Wallet(**holder_filter(holder), slug=slug, **clean_create_fields(slug, {}))
 
 
 def resolve_wallet(target: Any, slug: str | None = None) -> Wallet:

@@ -1,40 +1,63 @@
-"""Idempotency keys: a retried call returns its first result and moves no money."""
+"""Idempotency keys: a retried call returns its first result and moves no money.
+
+The operation door (:mod:`wallets.operations`) is the only caller: it looks a
+key up after taking the operation's locks, so two concurrent calls with one
+key queue and the second sees the first one's record.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
 from typing import Any
 
-from django.db import IntegrityError
-from django.db import transaction as db_transaction
+from django.apps import apps
+from django.db import IntegrityError, models
 
 from wallets.exceptions import IdempotencyConflict
 from wallets.models import IdempotencyRecord, Transaction, Transfer, Wallet
 
+MAX_KEY_LENGTH = 200
 
-def scope_for(wallet: Wallet) -> str:
+
+def holder_scope(wallet: Wallet) -> str:
     """Keys belong to the holder making the call, so holders never collide."""
     return f"{wallet.holder_type_id}:{wallet.holder_id}"
 
 
-def fingerprint(operation: str, *parts: Any) -> str:
-    payload = json.dumps([operation, *parts], sort_keys=True, default=str)
+def fingerprint(operation: str, parts: Any) -> str:
+    payload = json.dumps([operation, parts], sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+def _ref(instance: models.Model) -> list[Any]:
+    return [instance._meta.label_lower, instance.pk]
+
+
 def dump(result: Any) -> dict:
-    if isinstance(result, Transaction):
-        return {"transaction": str(result.uuid)}
-    if isinstance(result, Transfer):
-        return {"transfer": str(result.uuid)}
-    if isinstance(result, list):
-        return {"transfers": [str(t.uuid) for t in result]}
+    """A stored reference to an operation's result: a model row, a list of them, or None."""
+    if result is None:
+        return {"none": True}
+    if isinstance(result, models.Model):
+        return {"ref": _ref(result)}
+    if isinstance(result, list | tuple) and all(isinstance(r, models.Model) for r in result):
+        return {"refs": [_ref(r) for r in result]}
     raise TypeError(f"Cannot record {result!r} as an idempotent result")
 
 
+def _load_ref(ref: list[Any]) -> models.Model:
+    label, pk = ref
+    return apps.get_model(label)._default_manager.get(pk=pk)
+
+
 def load(stored: dict) -> Any:
+    if "none" in stored:
+        return None
+    if "ref" in stored:
+        return _load_ref(stored["ref"])
+    if "refs" in stored:
+        return [_load_ref(ref) for ref in stored["refs"]]
+    # Records written before results were stored as generic references.
     if "transaction" in stored:
         return Transaction.objects.select_related("wallet").get(uuid=stored["transaction"])
     if "transfer" in stored:
@@ -43,38 +66,40 @@ def load(stored: dict) -> Any:
     return [by_uuid[u] for u in stored["transfers"]]
 
 
-def run_once(
-    key: str | None,
-    wallet: Wallet,
-    operation: str,
-    parts: list[Any],
-    perform: Callable[[], Any],
-) -> Any:
-    """Run ``perform`` unless this holder already ran the same call with ``key``.
-
-    Called inside the operation's transaction, after the wallets are locked,
-    so two concurrent calls with one key queue and the second sees the first.
-    """
-    if not key:
-        return perform()
+def clean_key(key: Any) -> str | None:
+    if key is None or key == "":
+        return None
     key = str(key)
-    scope = scope_for(wallet)
-    print_ = fingerprint(operation, *parts)
+    if len(key) > MAX_KEY_LENGTH or "\x00" in key:
+        raise IdempotencyConflict(
+            f"An idempotency key is at most {MAX_KEY_LENGTH} characters, without NUL."
+        )
+    return key
+
+
+def earlier_result(scope: str, key: str, operation: str, print_: str) -> tuple[bool, Any]:
+    """``(True, result)`` when this scope already ran the same call with ``key``."""
     record = IdempotencyRecord.objects.filter(scope=scope, key=key).first()
-    if record is not None:
-        if record.fingerprint != print_:
-            raise IdempotencyConflict(
-                f"The idempotency key '{key}' was already used for a different request."
-            )
-        return load(record.result)
-    result = perform()
+    if record is None:
+        return False, None
+    if record.fingerprint != print_:
+        raise IdempotencyConflict(
+            f"The idempotency key '{key}' was already used for a different request."
+        )
+    return True, load(record.result)
+
+
+def remember(scope: str, key: str, operation: str, print_: str, result: Any) -> None:
+    # No savepoint of its own: a failure here undoes the whole operation anyway.
     try:
-        with db_transaction.atomic():
-            IdempotencyRecord.objects.create(
-                scope=scope, key=key, operation=operation, fingerprint=print_, result=dump(result)
-            )
+        IdempotencyRecord.objects.create(
+            scope=scope,
+            key=key,
+            operation=operation[:32],
+            fingerprint=print_,
+            result=dump(result),
+        )
     except IntegrityError:
         raise IdempotencyConflict(
             f"The idempotency key '{key}' was used at the same time for another request."
         ) from None
-    return result

@@ -11,7 +11,13 @@ from django.utils import timezone
 
 from wallets import conf, signals
 from wallets.amounts import check_in_range, exact
-from wallets.exceptions import InsufficientFunds, WalletError, WalletFrozen
+from wallets.exceptions import (
+    InsufficientFunds,
+    TextInvalid,
+    TransactionExpired,
+    TransactionNotPending,
+    WalletFrozen,
+)
 from wallets.models import Transaction, Wallet
 
 State = Transaction.State
@@ -19,17 +25,20 @@ Type = Transaction.Type
 
 
 def ensure_active(*wallets: Wallet) -> None:
+    """Refuse frozen wallets, with the message the holder may read (never staff's note)."""
     for wallet in wallets:
         if wallet.is_frozen:
-            reason = f": {wallet.frozen_reason}" if wallet.frozen_reason else ""
-            raise WalletFrozen(f"The wallet '{wallet.name}' is frozen{reason}.")
+            raise WalletFrozen(
+                f"The wallet '{wallet.name}' is frozen. {wallet.frozen_message_for_holder}",
+                wallet=wallet,
+            )
 
 
 def clean_note(text: str, label: str = "note") -> str:
     """A reason or note as stored: PostgreSQL text cannot hold NUL characters."""
     text = str(text or "")
     if "\x00" in text:
-        raise WalletError(f"The {label} contains a NUL character.")
+        raise TextInvalid(f"The {label} contains a NUL character.")
     return text
 
 
@@ -77,6 +86,49 @@ def post(
         reversal_of=reversal_of,
         expires_at=expires_at,
     )
+
+
+@exact
+def settle_pending(wallet: Wallet, tx: Transaction, note: str = "") -> Transaction:
+    """Apply a pending transaction to its locked wallet: deposits credit,
+    withdrawals take the amount they held."""
+    if tx.expires_at is not None and tx.expires_at <= timezone.now():
+        raise TransactionExpired(
+            f"The pending {tx.get_type_display().lower()} expired at {tx.expires_at:%c}."
+        )
+    if tx.amount < 0:
+        wallet.held += tx.amount
+    wallet.balance += tx.amount
+    check_in_range(wallet.balance)
+    tx.state = State.CONFIRMED
+    tx.balance_after = wallet.balance
+    tx.resolved_at = timezone.now()
+    tx.resolution_note = note
+    tx.save(update_fields=["state", "balance_after", "resolved_at", "resolution_note"])
+    tx.wallet = wallet
+    after_commit(signals.transaction_confirmed, Transaction, transaction=tx)
+    after_commit(signals.balance_changed, Wallet, wallet=wallet, transaction=tx)
+    return tx
+
+
+@exact
+def release_pending(wallet: Wallet, tx: Transaction, state: str, note: str) -> Transaction:
+    """Resolve a pending transaction without posting it; a withdrawal frees its hold."""
+    if tx.amount < 0:
+        wallet.held += tx.amount
+    tx.state = state
+    tx.resolved_at = timezone.now()
+    tx.resolution_note = note
+    tx.save(update_fields=["state", "resolved_at", "resolution_note"])
+    tx.wallet = wallet
+    return tx
+
+
+def ensure_pending(tx: Transaction) -> None:
+    if tx.state != State.PENDING:
+        raise TransactionNotPending(
+            f"The {tx.get_type_display().lower()} is {tx.get_state_display().lower()}, not pending."
+        )
 
 
 def write_balances(*wallets: Wallet) -> None:

@@ -4,39 +4,115 @@ Every money path locks everything it touches in a single fixed order:
 products first (by content type, then primary key), then wallets by primary
 key. Two operations that touch the same rows therefore always queue in the
 same order and can never deadlock.
+
+The order is also enforced: within one database transaction, locking a
+wallet whose primary key is lower than one already locked (and not itself
+held yet), or a product after any wallet, raises :class:`LockOrderViolation`.
+Such code would deadlock against a concurrent operation in production; here
+it fails at once, in every test that runs it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import models
+from django.db import connections, models, router
 
 from wallets.exceptions import WalletNotFound
 from wallets.models import Wallet
 
 
+class LockOrderViolation(RuntimeError):
+    """A programming error: locks taken out of the engine's fixed order."""
+
+
+@dataclass
+class _HeldLocks:
+    """What the current transaction of one connection has locked."""
+
+    # Django replaces this list when a transaction (or savepoint) ends, so
+    # holding it tells whether the transaction that took the locks is the
+    # current one.
+    hooks: list
+    # The outermost atomic block that is not a test case's wrapper: a test's
+    # operations each run in a transaction of their own in production.
+    block: Any
+    wallet_ids: set[Any] = field(default_factory=set)
+    highest_wallet_id: Any = None
+    product_keys: set[tuple[int, Any]] = field(default_factory=set)
+
+
+def _outermost_block(connection: Any) -> Any:
+    for block in connection.atomic_blocks:
+        if not getattr(block, "_from_testcase", False):
+            return block
+    return None
+
+
+def _held_locks(using: str) -> _HeldLocks:
+    connection = connections[using]
+    held = getattr(connection, "_wallets_held_locks", None)
+    block = _outermost_block(connection)
+    if held is None or held.hooks is not connection.run_on_commit or held.block is not block:
+        held = _HeldLocks(hooks=connection.run_on_commit, block=block)
+        connection._wallets_held_locks = held
+    return held
+
+
+def held_wallet_ids(using: str = "default") -> frozenset[Any]:
+    """Primary keys of the wallets locked in the current transaction."""
+    return frozenset(_held_locks(using).wallet_ids)
+
+
+def _check_wallet_order(held: _HeldLocks, ids: list[Any]) -> None:
+    new = [pk for pk in ids if pk not in held.wallet_ids]
+    if new and held.highest_wallet_id is not None and new[0] < held.highest_wallet_id:
+        raise LockOrderViolation(
+            f"Wallet {new[0]} is locked after wallet {held.highest_wallet_id} in one "
+            "transaction: wallets must be locked in primary-key order. Lock every wallet "
+            "the operation touches at its start."
+        )
+
+
 def lock_wallets(*wallets: Wallet) -> list[Wallet]:
     """Lock the given wallets and return fresh copies in the order given."""
     ids = sorted({w.pk for w in wallets})
-    locked = {w.pk: w for w in Wallet.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+    using = router.db_for_write(Wallet)
+    held = _held_locks(using)
+    _check_wallet_order(held, ids)
+    locked = {
+        w.pk: w
+        for w in Wallet.objects.using(using).select_for_update().filter(pk__in=ids).order_by("pk")
+    }
     missing = set(ids) - locked.keys()
     if missing:
         raise WalletNotFound(f"Wallet {sorted(missing)[0]} does not exist.")
+    held.wallet_ids.update(ids)
+    if ids:
+        held.highest_wallet_id = max(ids[-1], held.highest_wallet_id or ids[-1])
     return [locked[w.pk] for w in wallets]
 
 
 def lock_products(products: Iterable[Any]) -> dict[tuple[int, Any], Any]:
     """Lock model-backed products and return fresh copies keyed by product_key()."""
     keyed = {product_key(p): p for p in products}
+    if not keyed:
+        return {}
+    held = _held_locks(router.db_for_write(Wallet))
+    if held.wallet_ids and not keyed.keys() <= held.product_keys:
+        raise LockOrderViolation(
+            "A product is locked after a wallet in one transaction: products are locked first."
+        )
     fresh: dict[tuple[int, Any], Any] = {}
     for key in sorted(keyed, key=lambda k: (k[0], str(k[1]))):
         product = keyed[key]
         if isinstance(product, models.Model) and product.pk is not None:
             manager = type(product)._default_manager
             fresh[key] = manager.select_for_update().get(pk=product.pk)
+            held.product_keys.add(key)
         else:
             fresh[key] = product
     return fresh
@@ -48,19 +124,24 @@ def product_key(product: Any) -> tuple[int, Any]:
     return (0, id(product))
 
 
+STATE_FIELDS = (
+    "name",
+    "balance",
+    "held",
+    "is_frozen",
+    "frozen_message",
+    "frozen_note",
+    "frozen_at",
+    "frozen_by_id",
+    "updated_at",
+)
+
+
 def sync_instance(target: Any, source: Wallet) -> None:
     """Copy the state read under lock onto the caller's wallet object.
 
     Callers may have passed a holder instead of a wallet: nothing to copy then."""
-    if target is source or not isinstance(target, Wallet):
+    if target is source or not isinstance(target, Wallet) or target.pk != source.pk:
         return
-    for field in (
-        "balance",
-        "held",
-        "is_frozen",
-        "frozen_reason",
-        "frozen_at",
-        "frozen_by_id",
-        "updated_at",
-    ):
-        setattr(target, field, getattr(source, field))
+    for name in STATE_FIELDS:
+        setattr(target, name, getattr(source, name))

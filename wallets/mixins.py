@@ -168,12 +168,19 @@ class WalletMixin:
             self, from_slug, to_slug, amount, meta=meta, idempotency_key=idempotency_key
         )
 
-    def freeze_wallet(self, slug: str | None = None, reason: str = "", by: Any = None):
+    def freeze_wallet(
+        self, slug: str | None = None, reason: str = "", by: Any = None, *, message: str = ""
+    ):
+        """Freeze a wallet. ``reason`` is a private note; ``message`` is what the
+        holder is told (a neutral default when empty)."""
         from wallets.holders import find_wallet
         from wallets.services import wallet_service
 
         return wallet_service().freeze(
-            find_wallet(self, slug or conf.get("DEFAULT_SLUG")), reason=reason, by=by
+            find_wallet(self, slug or conf.get("DEFAULT_SLUG")),
+            note=reason,
+            message=message,
+            by=by,
         )
 
     def unfreeze_wallet(self, slug: str | None = None, by: Any = None):
@@ -181,6 +188,56 @@ class WalletMixin:
         from wallets.services import wallet_service
 
         return wallet_service().unfreeze(find_wallet(self, slug or conf.get("DEFAULT_SLUG")), by=by)
+
+
+class WalletOperationsMixin:
+    """A wallet's own money methods, for ``wallet.deposit(5000)``: each calls the
+    configured service, like the holder's methods."""
+
+    def deposit(self, amount, meta=None, confirmed=True, idempotency_key=None):
+        from wallets.services import wallet_service
+
+        return wallet_service().deposit(
+            self, amount, meta=meta, confirmed=confirmed, idempotency_key=idempotency_key
+        )
+
+    def withdraw(self, amount, meta=None, confirmed=True, idempotency_key=None):
+        from wallets.services import wallet_service
+
+        return wallet_service().withdraw(
+            self, amount, meta=meta, confirmed=confirmed, idempotency_key=idempotency_key
+        )
+
+    def force_withdraw(self, amount, meta=None, confirmed=True, idempotency_key=None):
+        from wallets.services import wallet_service
+
+        return wallet_service().force_withdraw(
+            self, amount, meta=meta, confirmed=confirmed, idempotency_key=idempotency_key
+        )
+
+    def transfer(self, to, amount, meta=None, idempotency_key=None):
+        from wallets.services import transfer_service
+
+        return transfer_service().transfer(
+            self, to, amount, meta=meta, idempotency_key=idempotency_key
+        )
+
+    def pay(self, product, quantity=1, meta=None, idempotency_key=None):
+        from wallets.services import purchase_service
+
+        return purchase_service().pay(
+            self, product, quantity=quantity, meta=meta, idempotency_key=idempotency_key
+        )
+
+    def freeze(self, note: str = "", *, message: str = "", by=None):
+        from wallets.services import wallet_service
+
+        return wallet_service().freeze(self, note=note, message=message, by=by)
+
+    def unfreeze(self, by=None):
+        from wallets.services import wallet_service
+
+        return wallet_service().unfreeze(self, by=by)
 
 
 class ProductMixin:
@@ -196,6 +253,13 @@ class ProductMixin:
 
     def can_buy(self, customer: Any, quantity: int = 1) -> bool:
         return True
+
+    def purchase_refusal(self, customer: Any, quantity: int = 1) -> str | None:
+        """Why ``customer`` cannot buy ``quantity`` now, or ``None`` when they can.
+
+        Asked under the product's lock; the text is the ``ProductNotAvailable``
+        message. Override it to say why; by default it follows ``can_buy``."""
+        return None if self.can_buy(customer, quantity) else f"'{self}' is not available."
 
     def get_meta_product(self) -> dict:
         return {}

@@ -12,6 +12,7 @@ from wallets.abstract_models import (
     AbstractTransfer,
     AbstractWallet,
     ImmutableRowError,
+    LedgerRow,
 )
 from wallets.fields import AmountField
 
@@ -59,6 +60,9 @@ class AuditEntry(models.Model):
         REFUND_ORDER = "refund_order", "Refund order"
         CREDIT = "credit", "Manual credit"
         DEBIT = "debit", "Manual debit"
+        RELEASE_HOLD = "release_hold", "Release held transfer"
+        REJECT_HOLD = "reject_hold", "Reject held transfer"
+        RENAME = "rename", "Rename wallet"
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     # Kept after the user is gone: the label below still says who it was.
@@ -79,7 +83,7 @@ class AuditEntry(models.Model):
     before = models.JSONField(default=dict, blank=True)
     after = models.JSONField(default=dict, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
-    idempotency_key = models.CharField(max_length=100, blank=True)
+    idempotency_key = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     objects = AuditQuerySet.as_manager()
@@ -153,3 +157,63 @@ class RiskRule(models.Model):
             raise ValidationError("Set at least one limit.")
         if self.holder_id and self.holder_type_id is None:
             raise ValidationError({"holder_type": "Choose the holder's type for a holder id."})
+
+
+class TransferHold(LedgerRow):
+    """A transfer that a risk rule held for review.
+
+    Its amount is reserved on the source by a pending withdrawal
+    (``reservation``), so the source's ``held`` covers it. Staff release it
+    (the reservation becomes the transfer's source leg) or reject it; the
+    holder may cancel it; it expires with its reservation.
+    """
+
+    class State(models.TextChoices):
+        HELD = "held", "Held for review"
+        RELEASED = "released", "Released"
+        REJECTED = "rejected", "Rejected"
+        CANCELED = "canceled", "Canceled"
+        EXPIRED = "expired", "Expired"
+
+    STATE_FIELDS = frozenset({"state", "transfer", "decided_by", "decided_at", "decision_note"})
+    ROW_NAME = "Transfer holds"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    from_wallet = models.ForeignKey(
+        Wallet, on_delete=models.PROTECT, related_name="transfer_holds_out"
+    )
+    to_wallet = models.ForeignKey(
+        Wallet, on_delete=models.PROTECT, related_name="transfer_holds_in"
+    )
+    amount = AmountField()
+    reservation = models.OneToOneField(
+        Transaction, on_delete=models.PROTECT, related_name="transfer_hold"
+    )
+    rule = models.ForeignKey(
+        RiskRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="holds"
+    )
+    # Kept as text: rules from the risk_check signal have no row, and rows change.
+    rule_name = models.CharField(max_length=100)
+    message = models.TextField(help_text="Why the rule held the transfer.")
+    meta = models.JSONField(default=dict, blank=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.HELD)
+    transfer = models.OneToOneField(
+        Transfer, null=True, blank=True, on_delete=models.PROTECT, related_name="released_hold"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["state", "created_at"], name="wallets_hold_state")]
+
+    def __str__(self) -> str:
+        return f"Held transfer {self.amount} {self.uuid}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == self.State.HELD

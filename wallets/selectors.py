@@ -4,21 +4,44 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import connections
-from django.db.models import QuerySet, Sum
+from django.db.models import Max, QuerySet, Sum
 from django.utils import timezone
 
 from wallets.amounts import exact
 from wallets.holders import wallets_of
-from wallets.models import Transaction, Wallet
+from wallets.models import Transaction, Transfer, TransferHold, Wallet
 
 
 def wallet_list_for_holder(holder: Any) -> QuerySet[Wallet]:
     return wallets_of(holder).order_by("created_at", "pk")
+
+
+def pending_for_review() -> QuerySet[Transaction]:
+    """Pending top-ups and payouts staff decide, oldest first.
+
+    Withdrawals that reserve a held transfer are left out: staff decide the
+    hold (:func:`open_transfer_holds`), which resolves its reservation."""
+    return (
+        Transaction.objects.filter(state=Transaction.State.PENDING, transfer_hold__isnull=True)
+        .select_related("wallet", "wallet__holder_type")
+        .order_by("created_at", "id")
+    )
+
+
+def open_transfer_holds() -> QuerySet[TransferHold]:
+    """Transfers held by the risk policy and waiting on staff, oldest first."""
+    return (
+        TransferHold.objects.filter(state=TransferHold.State.HELD)
+        .select_related("from_wallet", "to_wallet", "reservation")
+        .order_by("created_at", "id")
+    )
 
 
 def transaction_history(wallet: Wallet) -> QuerySet[Transaction]:
@@ -90,3 +113,64 @@ def ledger_totals(wallet_ids: Iterable[int] | None = None) -> dict[int, tuple[De
         wallet_id: (confirmed.get(wallet_id, Decimal(0)), -held.get(wallet_id, Decimal(0)))
         for wallet_id in ids
     }
+
+
+def holder_types_with_wallets() -> QuerySet[ContentType]:
+    """The kinds of holder that own at least one wallet (the admin's holder filter)."""
+    used = Wallet.objects.order_by().values("holder_type").distinct()
+    return ContentType.objects.filter(pk__in=used).order_by("app_label", "model")
+
+
+@dataclass(frozen=True)
+class UnitTotals:
+    """One unit's line on the staff dashboard."""
+
+    unit: str
+    # The most decimal places any wallet of the unit uses: totals show at that precision.
+    decimal_places: int
+    balance: Decimal
+    held: Decimal
+    sent_last_day: Decimal
+
+
+@dataclass(frozen=True)
+class DashboardStats:
+    units: list[UnitTotals]
+    pending_count: int
+    open_hold_count: int
+    frozen_count: int
+    transfer_count: int
+
+
+@exact
+def dashboard_stats(now: datetime | None = None) -> DashboardStats:
+    """Totals per unit, the staff's queues, frozen wallets and the last day's transfers."""
+    since = (now or timezone.now()) - timedelta(days=1)
+    wallets = Wallet.objects.all()
+    balances = sum_amounts_by(wallets, "unit", "balance")
+    held = sum_amounts_by(wallets, "unit", "held")
+    recent = Transfer.objects.filter(created_at__gte=since)
+    sent = sum_amounts_by(recent.exclude(kind=Transfer.Kind.REFUND), "from_wallet__unit", "amount")
+    places = dict(
+        wallets.order_by()
+        .values("unit")
+        .annotate(places=Max("decimal_places"))
+        .values_list("unit", "places")
+    )
+    units = sorted(set(balances) | set(held) | set(sent))
+    return DashboardStats(
+        units=[
+            UnitTotals(
+                unit=unit,
+                decimal_places=places.get(unit, 0),
+                balance=balances.get(unit, Decimal(0)),
+                held=held.get(unit, Decimal(0)),
+                sent_last_day=sent.get(unit, Decimal(0)),
+            )
+            for unit in units
+        ],
+        pending_count=pending_for_review().count(),
+        open_hold_count=open_transfer_holds().count(),
+        frozen_count=wallets.filter(is_frozen=True).count(),
+        transfer_count=recent.count(),
+    )

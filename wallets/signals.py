@@ -11,6 +11,7 @@ balance_changed = Signal()  # wallet, transaction
 transaction_created = Signal()  # transaction
 wallet_created = Signal()  # wallet, holder
 transfer_completed = Signal()  # transfer, from_wallet, to_wallet
+transfer_held = Signal()  # hold: a transfer the risk policy held for review
 transaction_confirmed = Signal()  # transaction
 pre_withdraw = Signal()  # wallet, amount, meta
 pre_deposit = Signal()  # wallet, amount, meta

@@ -18,9 +18,9 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from wallets.audit import audit_wallets  # noqa: E402
 from wallets.exceptions import InsufficientFunds  # noqa: E402
 from wallets.models import Wallet  # noqa: E402
+from wallets.reconciliation import reconcile_wallets  # noqa: E402
 from wallets.services import TransferService  # noqa: E402
 
 THREADS, ROUNDS = 6, 15
@@ -62,7 +62,7 @@ def main() -> None:
             {
                 "errors": errors,
                 "total": str(total),
-                "audit": [str(p) for p in audit_wallets()],
+                "audit": [str(p) for p in reconcile_wallets()],
                 "transaction_mode": connection.settings_dict["OPTIONS"].get("transaction_mode"),
             }
         )

@@ -10,14 +10,21 @@ from django.core.management import call_command
 from django.db import connection
 
 from tests.testapp.models import Item, Org
-from wallets.audit import audit_wallets
-from wallets.exceptions import InsufficientFunds, ProductNotAvailable, RefundExceedsTransfer
-from wallets.models import Transaction, Transfer, Wallet
-from wallets.services import TransferService
+from wallets.exceptions import (
+    InsufficientFunds,
+    ProductNotAvailable,
+    RefundExceedsTransfer,
+    RiskLimitExceeded,
+)
+from wallets.models import AuditEntry, RiskRule, Transaction, Transfer, TransferHold, Wallet
+from wallets.reconciliation import reconcile_wallets
+from wallets.selectors import sum_amounts
+from wallets.services import TransferService, transfer_service, wallet_service
+from wallets.staff import StaffActor
 
 User = get_user_model()
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-EXPECTED = (InsufficientFunds, ProductNotAvailable, RefundExceedsTransfer)
+EXPECTED = (InsufficientFunds, ProductNotAvailable, RefundExceedsTransfer, RiskLimitExceeded)
 
 
 def run_parallel(jobs):
@@ -73,7 +80,7 @@ def test_parallel_deposits_lose_no_update():
     _, errors = run_parallel([deposit_many] * 8)
     assert errors == []
     assert fresh(wallet).balance == Decimal("8.00")
-    assert audit_wallets() == []
+    assert reconcile_wallets() == []
 
 
 def test_parallel_withdrawals_never_overdraw():
@@ -87,7 +94,7 @@ def test_parallel_withdrawals_never_overdraw():
     succeeded = [r for r in results if isinstance(r, Transaction)]
     assert len(succeeded) == 6  # 6 x 15 = 90; a seventh would overdraw
     assert fresh(wallet).balance == 10
-    assert audit_wallets() == []
+    assert reconcile_wallets() == []
 
 
 def test_transfers_in_both_directions_never_deadlock():
@@ -109,7 +116,7 @@ def test_transfers_in_both_directions_never_deadlock():
     assert fresh(a).balance == 500 - 2 * 15 * 7 + 2 * 15 * 5
     assert fresh(a).balance + fresh(b).balance == 1000
     assert Transfer.objects.count() == 60
-    assert audit_wallets() == []
+    assert reconcile_wallets() == []
 
 
 def test_parallel_refunds_never_return_more_than_was_paid():
@@ -124,7 +131,7 @@ def test_parallel_refunds_never_return_more_than_was_paid():
     transfer.refresh_from_db()
     assert transfer.refunded_amount == 90
     assert (alice.balance, bob.balance) == (90, 10)
-    assert audit_wallets() == []
+    assert reconcile_wallets() == []
 
 
 def test_parallel_exchanges_both_ways(settings):
@@ -147,7 +154,7 @@ def test_parallel_exchanges_both_ways(settings):
     # Every USD 4 -> EUR 2 is matched by an EUR 2 -> USD 4: balances return.
     assert alice.balance == 100
     assert fresh(euros).balance == 100
-    assert audit_wallets() == []
+    assert reconcile_wallets() == []
 
 
 def test_the_last_items_are_sold_once_to_parallel_buyers():
@@ -164,7 +171,7 @@ def test_the_last_items_are_sold_once_to_parallel_buyers():
     assert len([r for r in results if isinstance(r, ProductNotAvailable)]) == 7
     assert Item.objects.get(pk=item.pk).stock == 0
     assert seller.balance == 15
-    assert audit_wallets() == []
+    assert reconcile_wallets() == []
 
 
 def test_carts_to_several_merchants_in_opposite_orders_never_deadlock():
@@ -188,7 +195,7 @@ def test_carts_to_several_merchants_in_opposite_orders_never_deadlock():
     _, errors = run_parallel(jobs)
     assert errors == []
     assert (shop_a.balance, shop_b.balance) == (20, 20)
-    assert audit_wallets() == []
+    assert reconcile_wallets() == []
 
 
 def test_get_wallet_is_race_safe():
@@ -210,4 +217,74 @@ def test_one_idempotency_key_moves_money_once_under_parallel_retries():
     assert errors == []
     assert len({t.pk for t in results}) == 1
     assert (alice.balance, bob.balance) == (30, 20)
-    call_command("wallets_audit")
+    call_command("wallets_reconcile")
+
+
+def test_configured_transfers_both_ways_with_active_rules_never_deadlock():
+    """Through the transfer service the project configures, with a rule that
+    passes, one that holds and one that refuses: the policy runs under the
+    transfer's own locks, so opposite transfers queue instead of deadlocking."""
+    RiskRule.objects.create(name="a generous cap", max_single=Decimal("1000"))
+    RiskRule.objects.create(
+        name="b review", max_single=Decimal("8"), on_breach=RiskRule.OnBreach.HOLD
+    )
+    RiskRule.objects.create(name="c refuse", max_single=Decimal("10"))
+    alice, bob = make_user("alice"), make_user("bob")
+    alice.deposit(1000)
+    bob.deposit(1000)
+    a, b = alice.wallet, bob.wallet
+    service = transfer_service()
+    amounts = [5, 9, 11] * 6
+
+    def sender(source, destination):
+        def run():
+            outcomes = []
+            for amount in amounts:
+                try:
+                    outcomes.append(
+                        service.transfer(Wallet.objects.get(pk=source.pk), destination, amount)
+                    )
+                except RiskLimitExceeded as refused:
+                    outcomes.append(refused)
+            return outcomes
+
+        return run
+
+    results, errors = run_parallel([sender(a, b), sender(b, a), sender(a, b), sender(b, a)])
+    assert errors == []
+    outcomes = [o for batch in results for o in batch]
+    assert len([o for o in outcomes if isinstance(o, Transfer)]) == 4 * 6
+    assert len([o for o in outcomes if isinstance(o, TransferHold)]) == 4 * 6
+    assert len([o for o in outcomes if isinstance(o, RiskLimitExceeded)]) == 4 * 6
+    # Conservation: money only moved between the two; holds reserve exactly their amounts.
+    assert fresh(a).balance + fresh(b).balance == 2000
+    for wallet in (a, b):
+        open_holds = TransferHold.objects.filter(from_wallet=wallet, state="held")
+        assert open_holds.count() == 2 * 6
+        assert fresh(wallet).held == sum_amounts(open_holds) == 2 * 6 * 9
+    assert reconcile_wallets() == []
+
+
+def test_one_staff_credit_submitted_twice_in_parallel_moves_once():
+    from django.contrib.auth.models import Permission
+
+    alice = make_user("alice")
+    alice.deposit(10)
+    moderator = make_user("mod")
+    moderator.is_staff = True
+    moderator.save(update_fields=["is_staff"])
+    moderator.user_permissions.add(
+        Permission.objects.get(codename="adjust_wallet", content_type__app_label="wallets")
+    )
+
+    def credit():
+        actor = StaffActor(User.objects.get(pk=moderator.pk), "goodwill")
+        wallet = Wallet.objects.get(pk=alice.wallet.pk)
+        return wallet_service().deposit(wallet, "5.00", actor=actor, idempotency_key="form-1")
+
+    results, errors = run_parallel([credit] * 6)
+    assert errors == []
+    assert len({tx.pk for tx in results}) == 1
+    assert fresh(alice.wallet).balance == 15
+    assert AuditEntry.objects.count() == 1
+    assert reconcile_wallets() == []

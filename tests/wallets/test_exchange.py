@@ -83,3 +83,22 @@ def test_a_rate_provider_class_replaces_the_table(alice, wallets, settings):
     settings.WALLETS = {**settings.WALLETS, "RATE_PROVIDER_CLASS": FixedRates}
     transfer = alice.exchange("default", "eur", 5)
     assert transfer.received == 10
+
+
+def test_a_quoted_rate_is_checked_under_the_lock_and_a_retry_replays(alice, wallets, settings):
+    from wallets.exceptions import ExchangeRateChanged
+
+    first = ExchangeService.exchange(
+        alice, "default", "eur", 5, idempotency_key="x-1", expected_rate=Decimal("0.92")
+    )
+    # The funds are spent and the rate moves: the same request still gets its first result.
+    alice.withdraw(alice.balance)
+    settings.WALLETS = {**settings.WALLETS, "EXCHANGE_RATES": {("USD", "EUR"): "0.95"}}
+    again = ExchangeService.exchange(
+        alice, "default", "eur", 5, idempotency_key="x-1", expected_rate=Decimal("0.92")
+    )
+    assert again.pk == first.pk
+    before = alice.balance
+    with pytest.raises(ExchangeRateChanged):
+        ExchangeService.exchange(alice, "default", "eur", 5, expected_rate=Decimal("0.92"))
+    assert alice.balance == before

@@ -14,8 +14,10 @@ from wallets.exceptions import (
     TransactionExpired,
     TransactionNotPending,
     TransactionNotReversible,
+    WalletAlreadyFrozen,
     WalletError,
     WalletFrozen,
+    WalletNotFrozen,
 )
 from wallets.models import Transaction, Wallet
 from wallets.services import WalletService
@@ -178,8 +180,9 @@ def test_frozen_wallet_refuses_every_operation(alice, bob):
     bob.deposit(50)
     deposit = alice.deposit(5)
     pending = alice.deposit(5, confirmed=False)
-    wallet = alice.freeze_wallet(reason="Chargeback review", by=bob)
-    assert wallet.is_frozen and wallet.frozen_reason == "Chargeback review"
+    wallet = alice.freeze_wallet(reason="Chargeback review", by=bob, message="Call us.")
+    assert wallet.is_frozen and wallet.frozen_note == "Chargeback review"
+    assert wallet.frozen_message == "Call us."
     assert wallet.frozen_by == bob and wallet.frozen_at is not None
     attempts = [
         lambda: alice.deposit(1),
@@ -191,14 +194,37 @@ def test_frozen_wallet_refuses_every_operation(alice, bob):
         lambda: WalletService.reverse_transaction(deposit),
     ]
     for attempt in attempts:
-        with pytest.raises(WalletFrozen, match="Chargeback review"):
+        with pytest.raises(WalletFrozen, match="Call us") as refused:
             attempt()
+        # The holder's message, never the staff's private note.
+        assert "Chargeback" not in refused.value.message
+        assert refused.value.code == "wallet_frozen"
+        assert refused.value.wallet.pk == wallet.pk
     assert (alice.balance, bob.balance) == (55, 50)
     alice.unfreeze_wallet()
     alice.transfer(bob, 1)
     assert alice.balance == 54
-    history = Wallet.objects.get(pk=wallet.pk).meta["freeze_history"]
-    assert history[0]["reason"] == "Chargeback review"
+    fresh = Wallet.objects.get(pk=wallet.pk)
+    assert not fresh.is_frozen and fresh.frozen_note == "" and fresh.meta == {}
+
+
+def test_frozen_without_a_message_tells_the_holder_a_neutral_default(alice, bob):
+    alice.deposit(5)
+    alice.freeze_wallet(reason="AML case 4411: structuring")
+    with pytest.raises(WalletFrozen) as refused:
+        alice.transfer(bob, 1)
+    assert "AML" not in refused.value.message
+    assert Wallet.FROZEN_DEFAULT_MESSAGE in refused.value.message
+
+
+def test_freezing_twice_and_unfreezing_an_active_wallet_are_refused(alice):
+    alice.get_wallet()
+    with pytest.raises(WalletNotFrozen):
+        alice.unfreeze_wallet()
+    alice.freeze_wallet(reason="first")
+    with pytest.raises(WalletAlreadyFrozen, match="already frozen"):
+        alice.freeze_wallet(reason="second")
+    assert Wallet.objects.get(pk=alice.wallet.pk).frozen_note == "first"
 
 
 def test_transactions_are_never_edited_or_deleted(alice):

@@ -1,15 +1,20 @@
-"""The engine's writers. Import the classes from here; resolve the configured
-ones (``WALLETS["..._SERVICE_CLASS"]``) with the ``*_service()`` functions."""
+"""The engine's operations. Import the classes from here; resolve the configured
+ones (``WALLETS["..._SERVICE_CLASS"]``) with the ``*_service()`` functions.
+
+Every method that changes money or wallet state is one operation of
+:mod:`wallets.operations`: it owns its transaction, locks, idempotency key,
+audit entry (when given a ``StaffActor``) and after-commit signals."""
 
 from wallets import conf
 from wallets.services.exchange import ExchangeService
 from wallets.services.purchase import PurchaseService
-from wallets.services.transfer import TransferService
+from wallets.services.transfer import TransferQuote, TransferService
 from wallets.services.wallet import WalletService
 
 __all__ = [
     "ExchangeService",
     "PurchaseService",
+    "TransferQuote",
     "TransferService",
     "WalletService",
     "exchange_service",

@@ -5,16 +5,24 @@ from __future__ import annotations
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
-from django.db import transaction as db_transaction
-
-from wallets import idempotency
 from wallets.amounts import Amount, exact, parse_amount, quantum
-from wallets.exceptions import AmountInvalid, SameWallet
+from wallets.exceptions import AmountInvalid, ExchangeRateChanged, SameWallet
 from wallets.holders import find_wallet
-from wallets.locking import lock_wallets, sync_instance
+from wallets.ledger import ensure_active, ensure_available
 from wallets.models import Transfer, Wallet
+from wallets.operations import Context, Operation, run
 from wallets.rates import rate_provider
 from wallets.services.transfer import move
+
+
+@exact
+def convert(from_wallet: Wallet, to_wallet: Wallet, value: Decimal) -> tuple[Decimal, Decimal]:
+    """``(rate, received)`` at the current rate, rounded down to the destination."""
+    rate = rate_provider().get_rate(from_wallet.unit, to_wallet.unit)
+    received = (value * rate).quantize(quantum(to_wallet.decimal_places), rounding=ROUND_DOWN)
+    if received <= 0:
+        raise AmountInvalid(f"{value} {from_wallet.unit} is too small to buy any {to_wallet.unit}.")
+    return rate, received
 
 
 class ExchangeService:
@@ -30,16 +38,16 @@ class ExchangeService:
     def quote(
         cls, from_wallet: Wallet, to_wallet: Wallet, amount: Amount
     ) -> tuple[Decimal, Decimal, Decimal]:
-        """``(amount, rate, received)`` for exchanging ``amount``, without moving anything."""
+        """``(amount, rate, received)`` for exchanging ``amount``, without moving anything.
+
+        Raises what the exchange would raise now (frozen, funds, rate, amount);
+        the exchange checks again under its locks."""
         if from_wallet.pk == to_wallet.pk:
             raise SameWallet("A wallet cannot be exchanged into itself.")
         value = parse_amount(amount, from_wallet.decimal_places)
-        rate = rate_provider().get_rate(from_wallet.unit, to_wallet.unit)
-        received = (value * rate).quantize(quantum(to_wallet.decimal_places), rounding=ROUND_DOWN)
-        if received <= 0:
-            raise AmountInvalid(
-                f"{value} {from_wallet.unit} is too small to buy any {to_wallet.unit}."
-            )
+        rate, received = convert(from_wallet, to_wallet, value)
+        ensure_active(from_wallet, to_wallet)
+        ensure_available(from_wallet, value)
         return value, rate, received
 
     @classmethod
@@ -51,31 +59,44 @@ class ExchangeService:
         amount: Amount,
         meta: dict | None = None,
         idempotency_key: str | None = None,
+        *,
+        expected_rate: Decimal | None = None,
     ) -> Transfer:
+        """Exchange ``amount`` from one of the holder's wallets into another.
+
+        With ``expected_rate`` (the rate the holder was quoted), a rate that
+        changed since raises ``ExchangeRateChanged`` and moves nothing."""
         if from_slug == to_slug:
             raise SameWallet("A wallet cannot be exchanged into itself.")
         source = find_wallet(holder, from_slug)
         destination = find_wallet(holder, to_slug)
-        value, rate, received = cls.quote(source, destination, amount)
-        meta = {**(meta or {}), "rate": str(rate)}
-        parts = [str(source.uuid), str(destination.uuid), str(value), meta]
-        with db_transaction.atomic():
-            locked_source, locked_destination = lock_wallets(source, destination)
-            result = idempotency.run_once(
-                idempotency_key,
+        value = parse_amount(amount, source.decimal_places)
+        meta = dict(meta or {})
+
+        def perform(context: Context) -> Transfer:
+            locked_source, locked_destination = context.locked
+            rate, received = convert(locked_source, locked_destination, value)
+            if expected_rate is not None and rate != expected_rate:
+                raise ExchangeRateChanged(
+                    f"The rate from {source.unit} to {destination.unit} is now {rate}, "
+                    f"not {expected_rate}."
+                )
+            return move(
                 locked_source,
-                "exchange",
-                parts,
-                lambda: move(
-                    locked_source,
-                    locked_destination,
-                    value,
-                    received,
-                    kind=Transfer.Kind.EXCHANGE,
-                    meta=meta,
-                    rate=rate,
-                ),
+                locked_destination,
+                value,
+                received,
+                kind=Transfer.Kind.EXCHANGE,
+                meta={**meta, "rate": str(rate)},
+                rate=rate,
             )
-        sync_instance(source, locked_source)
-        sync_instance(destination, locked_destination)
-        return result
+
+        return run(
+            Operation(
+                "exchange",
+                wallets=[source, destination],
+                idempotency_key=idempotency_key,
+                fingerprint=[str(source.uuid), str(destination.uuid), str(value), meta],
+            ),
+            perform,
+        )

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction as db_transaction
-
-from wallets import idempotency
 from wallets.amounts import exact, parse_amount, quantum
 from wallets.exceptions import AmountInvalid, ProductNotAvailable, SameWallet, UnitMismatch
 from wallets.holders import holder_label, resolve_wallet
 from wallets.ledger import ensure_active, ensure_available
-from wallets.locking import lock_products, lock_wallets, product_key, sync_instance
+from wallets.locking import product_key
 from wallets.models import Transfer, Wallet
+from wallets.operations import Context, Operation, run
 from wallets.services.transfer import move
+
+# Called inside the payment's operation, under its locks, with the transfers
+# (one per line, in cart order); raising undoes the whole payment.
+PaidHook = Callable[[list[Transfer]], None]
 
 
 @dataclass
@@ -26,14 +28,23 @@ class Line:
     recipient: Wallet
 
 
+def purchase_refusal(product: Any, customer: Any, quantity: int) -> str | None:
+    """Why ``customer`` cannot buy the product now (``None``: they can).
+
+    ``ProductMixin.purchase_refusal``; products without the mixin answer ``can_buy``."""
+    if hasattr(product, "purchase_refusal"):
+        return product.purchase_refusal(customer, quantity)
+    return None if product.can_buy(customer, quantity) else f"'{product}' is not available."
+
+
 class PurchaseService:
     """Swap it with ``WALLETS["PURCHASE_SERVICE_CLASS"]``.
 
     Products implement :class:`wallets.mixins.ProductMixin`. Each line becomes
     a transfer of kind ``paid`` (``gift`` for gifts) from the payer to the
     product's recipient wallet. Products that are model instances are locked
-    before the wallets, and ``can_buy`` is asked under that lock, so parallel
-    buyers can never buy more than ``can_buy`` allows.
+    before the wallets, and ``purchase_refusal`` (by default ``can_buy``) is
+    asked under that lock, so parallel buyers can never buy more than it allows.
     """
 
     @classmethod
@@ -47,64 +58,75 @@ class PurchaseService:
         idempotency_key: str | None = None,
         customer: Any = None,
         kind: str = Transfer.Kind.PAID,
+        *,
+        on_paid: PaidHook | None = None,
     ) -> Transfer | list[Transfer]:
         """Pay for ``product`` (``quantity`` of it), or for a cart given as a list
         of ``(product, quantity)`` pairs. Returns the transfer, or the list of
-        transfers for a cart, in cart order."""
+        transfers for a cart, in cart order.
+
+        ``on_paid`` lets the caller record its side of the sale (orders, stock)
+        in the same operation; it is not called again for a retried key."""
         is_cart = isinstance(product, list | tuple)
         items = list(product) if is_cart else [(product, quantity)]
         source = resolve_wallet(payer)
         customer = customer if customer is not None else _holder_of(payer, source)
         lines = [cls._line(source, p, q) for p, q in cls._validated(items)]
         meta = dict(meta or {})
-        parts = [
-            str(source.uuid),
-            [[str(product_key(line.product)), line.quantity] for line in lines],
-            meta,
-            kind,
-            holder_label(customer),
-        ]
-        with db_transaction.atomic():
-            products = lock_products(line.product for line in lines)
-            wallets = lock_wallets(source, *(line.recipient for line in lines))
-            locked_source = wallets[0]
-            recipients = {w.pk: w for w in wallets[1:]}
 
-            def perform() -> list[Transfer]:
-                priced = []
-                for line in lines:
-                    fresh = products[product_key(line.product)]
-                    if not fresh.can_buy(customer, line.quantity):
-                        raise ProductNotAvailable(f"'{fresh}' is not available.")
-                    price = parse_amount(
-                        fresh.get_amount_product(customer), locked_source.decimal_places
-                    )
-                    priced.append((line, fresh, price))
-                total = sum((price * line.quantity for line, _, price in priced), Decimal(0))
-                ensure_active(locked_source, *recipients.values())
-                ensure_available(locked_source, total)
-                transfers = []
-                for line, fresh, price in priced:
-                    line_meta = {
-                        **meta,
-                        "product": fresh.get_meta_product(),
-                        "quantity": line.quantity,
-                        "unit_price": str(price.quantize(quantum(locked_source.decimal_places))),
-                    }
-                    transfer = move(
-                        locked_source,
-                        recipients[line.recipient.pk],
-                        price * line.quantity,
-                        price * line.quantity,
-                        kind=kind,
-                        meta=line_meta,
-                    )
-                    fresh.after_purchase(customer, line.quantity, transfer)
-                    transfers.append(transfer)
-                return transfers
+        def perform(context: Context) -> list[Transfer]:
+            locked_source = context.locked[0]
+            priced = []
+            for line in lines:
+                fresh = context.product(line.product)
+                refusal = purchase_refusal(fresh, customer, line.quantity)
+                if refusal is not None:
+                    raise ProductNotAvailable(refusal, product=fresh)
+                price = parse_amount(
+                    fresh.get_amount_product(customer), locked_source.decimal_places
+                )
+                priced.append((line, fresh, price))
+            total = sum((price * line.quantity for line, _, price in priced), Decimal(0))
+            ensure_active(*context.locked)
+            ensure_available(locked_source, total)
+            transfers = []
+            for line, fresh, price in priced:
+                line_meta = {
+                    **meta,
+                    "product": fresh.get_meta_product(),
+                    "quantity": line.quantity,
+                    "unit_price": str(price.quantize(quantum(locked_source.decimal_places))),
+                }
+                transfer = move(
+                    locked_source,
+                    context.wallet(line.recipient),
+                    price * line.quantity,
+                    price * line.quantity,
+                    kind=kind,
+                    meta=line_meta,
+                )
+                fresh.after_purchase(customer, line.quantity, transfer)
+                transfers.append(transfer)
+            if on_paid is not None:
+                on_paid(transfers)
+            return transfers
 
-            transfers = idempotency.run_once(idempotency_key, locked_source, "pay", parts, perform)
-        sync_instance(payer, locked_source)
+        transfers = run(
+            Operation(
+                "pay",
+                wallets=[source, *(line.recipient for line in lines)],
+                products=[line.product for line in lines],
+                idempotency_key=idempotency_key,
+                fingerprint=[
+                    str(source.uuid),
+                    [[str(product_key(line.product)), line.quantity] for line in lines],
+                    meta,
+                    kind,
+                    holder_label(customer),
+                ],
+            ),
+            perform,
+        )
         return transfers if is_cart else transfers[0]
 
     @staticmethod

@@ -1,23 +1,24 @@
-"""Moving value between wallets: transfers, refunds and gifts."""
+"""Moving value between wallets: transfers, their preview, refunds, gifts and holds."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from django.db import transaction as db_transaction
-
-from wallets import idempotency, signals
+from wallets import conf, idempotency, signals
 from wallets.amounts import Amount, exact, parse_amount, quantum
+from wallets.audit import AuditDraft, at_precision
 from wallets.exceptions import (
     AlreadyRefunded,
     AmountInvalid,
     RefundExceedsTransfer,
+    RiskLimitExceeded,
     SameWallet,
     TransferNotRefundable,
     UnitMismatch,
 )
-from wallets.holders import holder_label, resolve_wallet
+from wallets.holders import holder_label, peek_wallet, resolve_wallet, unopened_wallet
 from wallets.ledger import (
     after_commit,
     announce_transactions,
@@ -26,10 +27,14 @@ from wallets.ledger import (
     post,
     write_balances,
 )
-from wallets.locking import lock_wallets, sync_instance
-from wallets.models import Transfer, Wallet
+from wallets.models import AuditEntry, Transfer, TransferHold, Wallet
+from wallets.operations import Context, Operation, run
+from wallets.risk import HOLD, RiskDecision, applies_to, transfer_policy
+from wallets.services import holds
+from wallets.staff import StaffActor
 
 Kind = Transfer.Kind
+Action = AuditEntry.Action
 
 
 def move(
@@ -79,8 +84,77 @@ def move(
     return transfer
 
 
+@dataclass(frozen=True)
+class TransferQuote:
+    """What a transfer would do now, from :meth:`TransferService.preview`."""
+
+    source: Wallet
+    destination: Wallet | None  # None: the holder's default wallet opens on arrival
+    amount: Decimal
+    balance_after: Decimal
+    available_after: Decimal
+    # Set when the risk policy would hold the transfer for review.
+    review: RiskDecision | None
+
+
+def _checked_pair(source: Wallet, destination: Wallet | None) -> int:
+    """Refuse a transfer to itself or across units; the decimal places it may use."""
+    if destination is None:
+        if source.unit != conf.get("DEFAULT_UNIT"):
+            raise UnitMismatch(f"The recipient has no {source.unit} wallet.")
+        return min(source.decimal_places, conf.get("DEFAULT_DECIMAL_PLACES"))
+    if source.pk == destination.pk:
+        raise SameWallet("A wallet cannot transfer to itself.")
+    if source.unit != destination.unit:
+        raise UnitMismatch(
+            f"Cannot transfer {source.unit} into a {destination.unit} wallet; exchange it first."
+        )
+    return min(source.decimal_places, destination.decimal_places)
+
+
+def _policy_decision(
+    source: Wallet, destination: Wallet, amount: Decimal, meta: dict, kind: str
+) -> RiskDecision | None:
+    """The policy's hold, if any; a refusal is raised."""
+    policy = transfer_policy() if applies_to(kind) else None
+    decision = policy.evaluate(source, destination, amount, meta) if policy else None
+    if decision is None:
+        return None
+    if decision.on_breach != HOLD:
+        raise RiskLimitExceeded(f"Transfer refused: {decision.message}")
+    return decision
+
+
 class TransferService:
     """Transfers between wallets. Swap it with ``WALLETS["TRANSFER_SERVICE_CLASS"]``."""
+
+    @classmethod
+    @exact
+    def preview(
+        cls, from_wallet: Wallet | Any, to: Wallet | Any, amount: Amount, meta: dict | None = None
+    ) -> TransferQuote:
+        """Check a transfer as the operation will, without locking or writing anything.
+
+        Raises the errors the transfer would raise now; the transfer itself
+        checks again under its locks."""
+        source = peek_wallet(from_wallet, must_exist=True)
+        destination = peek_wallet(to)
+        value = parse_amount(amount, _checked_pair(source, destination))
+        ensure_active(source)
+        if destination is not None:
+            ensure_active(destination)
+        ensure_available(source, value)
+        # The policy also sees a recipient whose wallet opens on arrival.
+        receiving = destination if destination is not None else unopened_wallet(to)
+        review = _policy_decision(source, receiving, value, dict(meta or {}), Kind.TRANSFER)
+        return TransferQuote(
+            source=source,
+            destination=destination,
+            amount=value,
+            balance_after=source.balance - value,
+            available_after=source.available - value,
+            review=review,
+        )
 
     @classmethod
     def transfer(
@@ -91,33 +165,35 @@ class TransferService:
         meta: dict | None = None,
         idempotency_key: str | None = None,
         kind: str = Kind.TRANSFER,
-    ) -> Transfer:
+    ) -> Transfer | TransferHold:
         """Move ``amount`` from a wallet (or holder's default wallet) to another
-        wallet or holder. Both must hold the same unit."""
+        wallet or holder. Both must hold the same unit.
+
+        Returns the transfer, or the :class:`TransferHold` when the risk policy
+        holds it for review (the amount is then reserved on the source)."""
         source = resolve_wallet(from_wallet)
         destination = resolve_wallet(to)
-        if source.pk == destination.pk:
-            raise SameWallet("A wallet cannot transfer to itself.")
-        if source.unit != destination.unit:
-            raise UnitMismatch(
-                f"Cannot transfer {source.unit} into a {destination.unit} wallet; "
-                "exchange it first."
-            )
-        value = parse_amount(amount, min(source.decimal_places, destination.decimal_places))
+        value = parse_amount(amount, _checked_pair(source, destination))
         meta = dict(meta or {})
-        parts = [str(source.uuid), str(destination.uuid), str(value), meta, kind]
-        with db_transaction.atomic():
-            locked_source, locked_destination = lock_wallets(source, destination)
-            result = idempotency.run_once(
-                idempotency_key,
-                locked_source,
+
+        def perform(context: Context) -> Transfer | TransferHold:
+            locked_source, locked_destination = context.locked
+            ensure_active(locked_source, locked_destination)
+            ensure_available(locked_source, value)
+            decision = _policy_decision(locked_source, locked_destination, value, meta, kind)
+            if decision is not None:
+                return holds.place_hold(locked_source, locked_destination, value, meta, decision)
+            return move(locked_source, locked_destination, value, value, kind=kind, meta=meta)
+
+        return run(
+            Operation(
                 "transfer",
-                parts,
-                lambda: move(locked_source, locked_destination, value, value, kind=kind, meta=meta),
-            )
-        sync_instance(from_wallet, locked_source)
-        sync_instance(to, locked_destination)
-        return result
+                wallets=[source, destination],
+                idempotency_key=idempotency_key,
+                fingerprint=[str(source.uuid), str(destination.uuid), str(value), meta, kind],
+            ),
+            perform,
+        )
 
     @classmethod
     def gift(
@@ -151,6 +227,8 @@ class TransferService:
         meta: dict | None = None,
         idempotency_key: str | None = None,
         force: bool = False,
+        *,
+        actor: StaffActor | None = None,
     ) -> Transfer:
         """Return money along a transfer's path, in full or in part.
 
@@ -161,49 +239,114 @@ class TransferService:
         ``force``, the recipient needs the funds available.
         """
         meta = dict(meta or {})
-        with db_transaction.atomic():
-            source, destination = lock_wallets(transfer.from_wallet, transfer.to_wallet)
-            original = Transfer.objects.select_for_update().get(pk=transfer.pk)
-            requested = None if amount is None else parse_amount(amount, source.decimal_places)
-            parts = [str(original.uuid), None if requested is None else str(requested), meta, force]
+        source_wallet, destination_wallet = transfer.from_wallet, transfer.to_wallet
+        requested = None if amount is None else parse_amount(amount, source_wallet.decimal_places)
 
-            def perform() -> Transfer:
-                if original.kind == Kind.REFUND:
-                    raise TransferNotRefundable("A refund cannot itself be refunded.")
-                left = original.amount - original.refunded_amount
-                if left <= 0:
-                    raise AlreadyRefunded("The transfer has already been refunded in full.")
-                value = left if requested is None else requested
-                if value > left:
-                    raise RefundExceedsTransfer(
-                        f"Only {left} {source.unit} of this transfer is left to refund."
-                    )
-                given_back = cls._received_share(original, value, left, destination)
-                refund = move(
-                    destination,
-                    source,
-                    given_back,
-                    value,
-                    kind=Kind.REFUND,
-                    meta={**meta, "refund_of": str(original.uuid)},
-                    rate=original.rate,
-                    refund_of=original,
-                    check_funds=not force,
+        def perform(context: Context) -> Transfer:
+            source, destination = context.locked
+            original = Transfer.objects.get(pk=transfer.pk)
+            if original.kind == Kind.REFUND:
+                raise TransferNotRefundable("A refund cannot itself be refunded.")
+            left = original.amount - original.refunded_amount
+            if left <= 0:
+                raise AlreadyRefunded("The transfer has already been refunded in full.")
+            value = left if requested is None else requested
+            if value > left:
+                raise RefundExceedsTransfer(
+                    f"Only {at_precision(left, source)} {source.unit} of this transfer "
+                    "is left to refund."
                 )
-                original.refunded_amount += value
-                original.refund_state = (
-                    Transfer.RefundState.FULL
-                    if original.refunded_amount == original.amount
-                    else Transfer.RefundState.PARTIAL
-                )
-                original.save(update_fields=["refunded_amount", "refund_state"])
-                return refund
+            before = cls._refund_state(original, source)
+            refund = move(
+                destination,
+                source,
+                cls._received_share(original, value, left, destination),
+                value,
+                kind=Kind.REFUND,
+                meta={
+                    **meta,
+                    **({"reason": context.reason[:200]} if context.actor else {}),
+                    "refund_of": str(original.uuid),
+                },
+                rate=original.rate,
+                refund_of=original,
+                check_funds=not force,
+            )
+            original.refunded_amount += value
+            original.refund_state = (
+                Transfer.RefundState.FULL
+                if original.refunded_amount == original.amount
+                else Transfer.RefundState.PARTIAL
+            )
+            original.save(update_fields=["refunded_amount", "refund_state"])
+            context.audit = AuditDraft(
+                target=original,
+                amount=refund.received,
+                unit=source.unit,
+                before=before,
+                after={**cls._refund_state(original, source), "refund": str(refund.uuid)},
+            )
+            return refund
 
-            result = idempotency.run_once(idempotency_key, destination, "refund", parts, perform)
+        result = run(
+            Operation(
+                "refund",
+                wallets=[source_wallet, destination_wallet],
+                idempotency_key=idempotency_key,
+                scope=None if actor else idempotency.holder_scope(destination_wallet),
+                fingerprint=[
+                    str(transfer.uuid),
+                    None if requested is None else str(requested),
+                    meta,
+                    force,
+                ],
+                actor=actor,
+                action=Action.REFUND_TRANSFER,
+            ),
+            perform,
+        )
         transfer.refresh_from_db(fields=["refunded_amount", "refund_state"])
-        sync_instance(transfer.from_wallet, source)
-        sync_instance(transfer.to_wallet, destination)
         return result
+
+    # Held transfers (see wallets.services.holds)
+
+    @classmethod
+    def release_hold(
+        cls,
+        hold: TransferHold,
+        note: str = "",
+        *,
+        actor: StaffActor | None = None,
+        idempotency_key: str | None = None,
+    ) -> Transfer:
+        """Send a transfer the risk policy held; the reserved amount leaves the source."""
+        return holds.release_hold(hold, note, actor=actor, idempotency_key=idempotency_key)
+
+    @classmethod
+    def reject_hold(
+        cls,
+        hold: TransferHold,
+        note: str = "",
+        *,
+        actor: StaffActor | None = None,
+        idempotency_key: str | None = None,
+    ) -> TransferHold:
+        """Refuse a held transfer (staff); its reserved amount is freed."""
+        return holds.reject_hold(hold, note, actor=actor, idempotency_key=idempotency_key)
+
+    @classmethod
+    def cancel_hold(cls, hold: TransferHold, note: str = "") -> TransferHold:
+        """The holder withdraws a held transfer; its reserved amount is freed."""
+        return holds.reject_hold(hold, note, state=TransferHold.State.CANCELED)
+
+    # Helpers
+
+    @staticmethod
+    def _refund_state(transfer: Transfer, source: Wallet) -> dict[str, str]:
+        return {
+            "refund_state": transfer.refund_state,
+            "refunded_amount": at_precision(transfer.refunded_amount, source),
+        }
 
     @staticmethod
     def _received_share(

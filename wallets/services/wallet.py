@@ -1,39 +1,62 @@
-"""Deposits, withdrawals, pending confirmation, reversal and freezing."""
+"""Single-wallet operations: deposits, withdrawals, pending resolution, reversal.
+
+Each method is one engine operation (:func:`wallets.operations.run`). Given a
+``StaffActor`` it is a staff action (manual credit or debit, confirmation,
+rejection, reversal) with its audit entry; without one it is the holder's own.
+Freezing, renaming and opening wallets live in :mod:`wallets.services.wallet_state`.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
-from django.db import transaction as db_transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from wallets import idempotency, signals
+from wallets import signals
 from wallets.amounts import Amount, exact, parse_amount
-from wallets.exceptions import (
-    AlreadyReversed,
-    TransactionExpired,
-    TransactionNotPending,
-    TransactionNotReversible,
-)
+from wallets.audit import AuditDraft
+from wallets.exceptions import AlreadyReversed, TransactionHeld, TransactionNotReversible
 from wallets.ledger import (
-    after_commit,
     announce_transactions,
     clean_note,
     ensure_active,
     ensure_available,
+    ensure_pending,
     post,
+    release_pending,
+    settle_pending,
     write_balances,
 )
-from wallets.locking import lock_wallets, sync_instance
-from wallets.models import Transaction, Transfer, Wallet
+from wallets.models import AuditEntry, Transaction, Transfer, TransferHold, Wallet
+from wallets.operations import Context, Operation, run
+from wallets.services.wallet_state import WalletStateService
+from wallets.staff import StaffActor
 
 State = Transaction.State
+Action = AuditEntry.Action
 
 
-class WalletService:
+def resolution_audit(tx: Transaction, wallet: Wallet) -> AuditDraft:
+    """The audit entry of a pending transaction's move out of pending."""
+    return AuditDraft(
+        target=tx,
+        amount=tx.amount,
+        unit=wallet.unit,
+        before={"state": State.PENDING},
+        after={"state": tx.state},
+    )
+
+
+def staff_meta(context: Context, action: str) -> dict:
+    """What a staff action's transaction says about who posted it and why."""
+    if context.actor is None:
+        return {}
+    return {"staff_action": action, "staff": context.actor.user.pk, "reason": context.reason[:200]}
+
+
+class WalletService(WalletStateService):
     """Single-wallet operations. Swap it with ``WALLETS["WALLET_SERVICE_CLASS"]``."""
 
     @classmethod
@@ -44,9 +67,14 @@ class WalletService:
         meta: dict | None = None,
         confirmed: bool = True,
         idempotency_key: str | None = None,
+        *,
+        actor: StaffActor | None = None,
     ) -> Transaction:
+        """Credit the wallet (pending until confirmed with ``confirmed=False``).
+
+        With ``actor``, a manual credit by staff."""
         value = parse_amount(amount, wallet.decimal_places)
-        return cls._single(wallet, value, meta, confirmed, idempotency_key, "deposit")
+        return cls._single(wallet, value, meta, confirmed, idempotency_key, "deposit", actor)
 
     @classmethod
     def withdraw(
@@ -56,9 +84,14 @@ class WalletService:
         meta: dict | None = None,
         confirmed: bool = True,
         idempotency_key: str | None = None,
+        *,
+        actor: StaffActor | None = None,
     ) -> Transaction:
+        """Debit the wallet within its available funds (a pending one holds them).
+
+        With ``actor``, a manual debit by staff."""
         value = parse_amount(amount, wallet.decimal_places)
-        return cls._single(wallet, -value, meta, confirmed, idempotency_key, "withdraw")
+        return cls._single(wallet, -value, meta, confirmed, idempotency_key, "withdraw", actor)
 
     @classmethod
     def force_withdraw(
@@ -68,10 +101,14 @@ class WalletService:
         meta: dict | None = None,
         confirmed: bool = True,
         idempotency_key: str | None = None,
+        *,
+        actor: StaffActor | None = None,
     ) -> Transaction:
         """Withdraw even past the available funds: the balance may go negative."""
         value = parse_amount(amount, wallet.decimal_places)
-        return cls._single(wallet, -value, meta, confirmed, idempotency_key, "force_withdraw")
+        return cls._single(
+            wallet, -value, meta, confirmed, idempotency_key, "force_withdraw", actor
+        )
 
     @classmethod
     def _single(
@@ -82,98 +119,157 @@ class WalletService:
         confirmed: bool,
         key: str | None,
         operation: str,
+        actor: StaffActor | None,
     ) -> Transaction:
         meta = dict(meta or {})
-        parts = [str(wallet.uuid), str(signed), meta, bool(confirmed)]
-        with db_transaction.atomic():
-            (locked,) = lock_wallets(wallet)
+        action = Action.CREDIT if signed > 0 else Action.DEBIT
 
-            def perform() -> Transaction:
-                ensure_active(locked)
-                if signed > 0:
-                    signals.pre_deposit.send(sender=Wallet, wallet=locked, amount=signed, meta=meta)
-                else:
-                    if operation == "withdraw":
-                        ensure_available(locked, -signed)
-                    signals.pre_withdraw.send(
-                        sender=Wallet, wallet=locked, amount=-signed, meta=meta
-                    )
-                tx = post(locked, signed, confirmed=confirmed, meta=meta)
-                if confirmed or signed < 0:
-                    write_balances(locked)
-                announce_transactions([tx])
-                return tx
+        def perform(context: Context) -> Transaction:
+            (locked,) = context.locked
+            ensure_active(locked)
+            tx_meta = {**meta, **staff_meta(context, action)}
+            if signed > 0:
+                signals.pre_deposit.send(sender=Wallet, wallet=locked, amount=signed, meta=tx_meta)
+            else:
+                if operation == "withdraw":
+                    ensure_available(locked, -signed)
+                signals.pre_withdraw.send(
+                    sender=Wallet, wallet=locked, amount=-signed, meta=tx_meta
+                )
+            tx = post(locked, signed, confirmed=confirmed, meta=tx_meta)
+            if confirmed or signed < 0:
+                write_balances(locked)
+            announce_transactions([tx])
+            context.audit = AuditDraft(
+                target=locked,
+                amount=signed,
+                unit=locked.unit,
+                after={"transaction": str(tx.uuid), "state": tx.state},
+            )
+            return tx
 
-            result = idempotency.run_once(key, locked, operation, parts, perform)
-        sync_instance(wallet, locked)
+        return run(
+            Operation(
+                operation,
+                wallets=[wallet],
+                idempotency_key=key,
+                fingerprint=[str(wallet.uuid), str(signed), meta, bool(confirmed)],
+                actor=actor,
+                action=action,
+            ),
+            perform,
+        )
+
+    @classmethod
+    def confirm_transaction(
+        cls,
+        transaction: Transaction,
+        note: str = "",
+        *,
+        actor: StaffActor | None = None,
+        idempotency_key: str | None = None,
+    ) -> Transaction:
+        """Post a pending transaction: deposits credit, withdrawals take their hold.
+
+        A withdrawal that reserves a held transfer is released through the hold
+        instead (``TransferService.release_hold``)."""
+        note = clean_note(note)
+
+        def perform(context: Context) -> Transaction:
+            (wallet,) = context.locked
+            tx = Transaction.objects.get(pk=transaction.pk)
+            ensure_pending(tx)
+            if TransferHold.objects.filter(reservation=tx).exists():
+                raise TransactionHeld(
+                    "This withdrawal reserves a transfer held for review: release or reject "
+                    "the held transfer."
+                )
+            ensure_active(wallet)
+            settle_pending(wallet, tx, note or context.reason)
+            write_balances(wallet)
+            context.audit = resolution_audit(tx, wallet)
+            return tx
+
+        result = run(
+            Operation(
+                "confirm",
+                wallets=[transaction.wallet],
+                idempotency_key=idempotency_key,
+                fingerprint=[str(transaction.uuid)],
+                actor=actor,
+                action=Action.CONFIRM,
+            ),
+            perform,
+        )
+        cls._copy_resolution(transaction, result)
         return result
 
     @classmethod
-    @exact
-    def confirm_transaction(cls, transaction: Transaction, note: str = "") -> Transaction:
-        """Post a pending transaction: deposits credit, withdrawals take their hold."""
-        note = clean_note(note)
-        with db_transaction.atomic():
-            (wallet,) = lock_wallets(transaction.wallet)
-            tx = Transaction.objects.get(pk=transaction.pk)
-            cls._ensure_pending(tx)
-            if tx.expires_at is not None and tx.expires_at <= timezone.now():
-                raise TransactionExpired(
-                    f"The pending {tx.get_type_display().lower()} expired at {tx.expires_at:%c}."
-                )
-            ensure_active(wallet)
-            if tx.amount < 0:
-                wallet.held += tx.amount
-            wallet.balance += tx.amount
-            tx.state = State.CONFIRMED
-            tx.balance_after = wallet.balance
-            tx.resolved_at = timezone.now()
-            tx.resolution_note = note
-            tx.save(update_fields=["state", "balance_after", "resolved_at", "resolution_note"])
-            write_balances(wallet)
-            tx.wallet = wallet
-            after_commit(signals.transaction_confirmed, Transaction, transaction=tx)
-            after_commit(signals.balance_changed, Wallet, wallet=wallet, transaction=tx)
-        cls._copy_resolution(transaction, tx)
-        sync_instance(transaction.wallet, wallet)
-        return tx
-
-    @classmethod
     def reject_transaction(
-        cls, transaction: Transaction, reason: str = "", state: str = State.REJECTED
+        cls,
+        transaction: Transaction,
+        reason: str = "",
+        state: str = State.REJECTED,
+        *,
+        actor: StaffActor | None = None,
+        idempotency_key: str | None = None,
     ) -> Transaction:
         """Refuse a pending transaction; a withdrawal's hold is released.
 
         ``state`` may be ``rejected`` (staff), ``canceled`` (the holder) or
-        ``expired``. Nothing moves, so this works on frozen wallets too.
+        ``expired``. Nothing moves, so this works on frozen wallets too. A
+        withdrawal that reserves a held transfer takes its hold with it.
         """
         if state not in (State.REJECTED, State.CANCELED, State.EXPIRED):
             raise ValueError(f"{state!r} is not a way to resolve a pending transaction")
         reason = clean_note(reason, "reason")
-        with db_transaction.atomic():
-            (wallet,) = lock_wallets(transaction.wallet)
+
+        def perform(context: Context) -> Transaction:
+            (wallet,) = context.locked
             tx = Transaction.objects.get(pk=transaction.pk)
-            cls._ensure_pending(tx)
-            cls._release(wallet, tx, state, reason)
+            ensure_pending(tx)
+            note = reason or context.reason
+            release_pending(wallet, tx, state, note)
+            close_hold_of(tx, state, note, context.by)
             write_balances(wallet)
-        cls._copy_resolution(transaction, tx)
-        sync_instance(transaction.wallet, wallet)
-        return tx
+            context.audit = resolution_audit(tx, wallet)
+            return tx
+
+        result = run(
+            Operation(
+                "reject",
+                wallets=[transaction.wallet],
+                idempotency_key=idempotency_key,
+                fingerprint=[str(transaction.uuid), state],
+                actor=actor,
+                action=Action.REJECT,
+            ),
+            perform,
+        )
+        cls._copy_resolution(transaction, result)
+        return result
 
     @classmethod
     def expire_pending(cls, now: datetime | None = None) -> int:
-        """Expire every pending transaction past its ``expires_at``; returns how many."""
+        """Expire every pending transaction past its ``expires_at``; returns how many.
+
+        One operation per wallet, so a long backlog never holds many locks at once."""
         now = now or timezone.now()
         due = Transaction.objects.filter(state=State.PENDING, expires_at__lte=now)
-        wallet_ids = sorted(set(due.values_list("wallet_id", flat=True)))
         expired = 0
-        for wallet_id in wallet_ids:
-            with db_transaction.atomic():
-                (wallet,) = lock_wallets(Wallet(pk=wallet_id))
+        for wallet_id in sorted(set(due.values_list("wallet_id", flat=True))):
+
+            def perform(context: Context, wallet_id: int = wallet_id) -> int:
+                (wallet,) = context.locked
+                count = 0
                 for tx in due.filter(wallet_id=wallet_id):
-                    cls._release(wallet, tx, State.EXPIRED, "Expired")
-                    expired += 1
+                    release_pending(wallet, tx, State.EXPIRED, "Expired")
+                    close_hold_of(tx, TransferHold.State.EXPIRED, "Expired", None)
+                    count += 1
                 write_balances(wallet)
+                return count
+
+            expired += run(Operation("expire", wallets=[Wallet(pk=wallet_id)]), perform)
         return expired
 
     @classmethod
@@ -183,6 +279,8 @@ class WalletService:
         meta: dict | None = None,
         force: bool = False,
         idempotency_key: str | None = None,
+        *,
+        actor: StaffActor | None = None,
     ) -> Transaction:
         """Post the opposite of a confirmed transaction, once.
 
@@ -190,108 +288,53 @@ class WalletService:
         Transfers are undone by refunding them, not by reversing one leg.
         """
         meta = dict(meta or {})
-        with db_transaction.atomic():
-            (wallet,) = lock_wallets(transaction.wallet)
-            parts = [str(transaction.uuid), meta, bool(force)]
 
-            def perform() -> Transaction:
-                tx = Transaction.objects.get(pk=transaction.pk)
-                cls._ensure_reversible(tx)
-                ensure_active(wallet)
-                opposite = -tx.amount
-                if opposite < 0:
-                    if not force:
-                        ensure_available(wallet, -opposite)
-                    signals.pre_withdraw.send(
-                        sender=Wallet, wallet=wallet, amount=-opposite, meta=meta
-                    )
-                else:
-                    signals.pre_deposit.send(
-                        sender=Wallet, wallet=wallet, amount=opposite, meta=meta
-                    )
-                reversal = post(
-                    wallet,
-                    opposite,
-                    meta={**meta, "reversal_of": str(tx.uuid)},
-                    reversal_of=tx,
+        def perform(context: Context) -> Transaction:
+            (wallet,) = context.locked
+            tx = Transaction.objects.get(pk=transaction.pk)
+            cls._ensure_reversible(tx)
+            ensure_active(wallet)
+            opposite = -tx.amount
+            reversal_meta = {
+                **meta,
+                **staff_meta(context, Action.REVERSE),
+                "reversal_of": str(tx.uuid),
+            }
+            if opposite < 0:
+                if not force:
+                    ensure_available(wallet, -opposite)
+                signals.pre_withdraw.send(
+                    sender=Wallet, wallet=wallet, amount=-opposite, meta=reversal_meta
                 )
-                write_balances(wallet)
-                announce_transactions([reversal])
-                return reversal
-
-            result = idempotency.run_once(idempotency_key, wallet, "reverse", parts, perform)
-        sync_instance(transaction.wallet, wallet)
-        return result
-
-    @classmethod
-    def freeze(cls, wallet: Wallet, reason: str = "", by: Any = None) -> Wallet:
-        """Block every operation into or out of the wallet until it is unfrozen."""
-        reason = clean_note(reason, "reason")
-        with db_transaction.atomic():
-            (locked,) = lock_wallets(wallet)
-            locked.is_frozen = True
-            locked.frozen_reason = reason
-            locked.frozen_at = timezone.now()
-            locked.frozen_by = by
-            locked.save(
-                update_fields=["is_frozen", "frozen_reason", "frozen_at", "frozen_by", "updated_at"]
-            )
-        sync_instance(wallet, locked)
-        return locked
-
-    @classmethod
-    def unfreeze(cls, wallet: Wallet, by: Any = None) -> Wallet:
-        with db_transaction.atomic():
-            (locked,) = lock_wallets(wallet)
-            history = locked.meta.get("freeze_history", [])
-            if locked.is_frozen:
-                history.append(
-                    {
-                        "reason": locked.frozen_reason,
-                        "frozen_at": locked.frozen_at.isoformat() if locked.frozen_at else None,
-                        "frozen_by": locked.frozen_by_id,
-                        "unfrozen_at": timezone.now().isoformat(),
-                        "unfrozen_by": getattr(by, "pk", None),
-                    }
+            else:
+                signals.pre_deposit.send(
+                    sender=Wallet, wallet=wallet, amount=opposite, meta=reversal_meta
                 )
-            locked.meta = {**locked.meta, "freeze_history": history}
-            locked.is_frozen = False
-            locked.frozen_reason = ""
-            locked.frozen_at = None
-            locked.frozen_by = None
-            locked.save(
-                update_fields=[
-                    "is_frozen",
-                    "frozen_reason",
-                    "frozen_at",
-                    "frozen_by",
-                    "meta",
-                    "updated_at",
-                ]
+            reversal = post(wallet, opposite, meta=reversal_meta, reversal_of=tx)
+            write_balances(wallet)
+            announce_transactions([reversal])
+            context.audit = AuditDraft(
+                target=tx,
+                amount=reversal.amount,
+                unit=wallet.unit,
+                before={"reversed": False},
+                after={"reversed": True, "reversal": str(reversal.uuid)},
             )
-        sync_instance(wallet, locked)
-        wallet.meta = locked.meta
-        return locked
+            return reversal
+
+        return run(
+            Operation(
+                "reverse",
+                wallets=[transaction.wallet],
+                idempotency_key=idempotency_key,
+                fingerprint=[str(transaction.uuid), meta, bool(force)],
+                actor=actor,
+                action=Action.REVERSE,
+            ),
+            perform,
+        )
 
     # Helpers for subclasses and the other services.
-
-    @staticmethod
-    def _ensure_pending(tx: Transaction) -> None:
-        if tx.state != State.PENDING:
-            raise TransactionNotPending(
-                f"The {tx.get_type_display().lower()} is {tx.get_state_display().lower()}, "
-                "not pending."
-            )
-
-    @staticmethod
-    @exact
-    def _release(wallet: Wallet, tx: Transaction, state: str, reason: str) -> None:
-        if tx.amount < 0:
-            wallet.held += tx.amount
-        tx.state = state
-        tx.resolved_at = timezone.now()
-        tx.resolution_note = reason
-        tx.save(update_fields=["state", "resolved_at", "resolution_note"])
 
     @staticmethod
     def _ensure_reversible(tx: Transaction) -> None:
@@ -309,5 +352,18 @@ class WalletService:
     @staticmethod
     def _copy_resolution(target: Transaction, source: Transaction) -> None:
         if target is not source:
-            for field in ("state", "balance_after", "resolved_at", "resolution_note"):
-                setattr(target, field, getattr(source, field))
+            for name in ("state", "balance_after", "resolved_at", "resolution_note"):
+                setattr(target, name, getattr(source, name))
+
+
+@exact
+def close_hold_of(tx: Transaction, state: str, note: str, by: object) -> None:
+    """The hold a released reservation belonged to follows it (rejected, canceled, expired)."""
+    hold = TransferHold.objects.filter(reservation=tx, state=TransferHold.State.HELD).first()
+    if hold is None:
+        return
+    hold.state = state
+    hold.decided_by = by
+    hold.decided_at = timezone.now()
+    hold.decision_note = note
+    hold.save(update_fields=["state", "decided_by", "decided_at", "decision_note"])

@@ -1,14 +1,14 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from wallets.audit import audit_wallets
 from wallets.models import Wallet
+from wallets.reconciliation import reconcile_wallets
 
 
 class Command(BaseCommand):
     help = "Check every wallet's balance and held amount against its transactions."
 
     def handle(self, *args, **options) -> None:
-        problems = audit_wallets()
+        problems = reconcile_wallets()
         for problem in problems:
             self.stderr.write(f"MISMATCH {problem}")
         if problems:

@@ -1,0 +1,169 @@
+"""The door for money: every change to money or wallet state runs through :func:`run`.
+
+An operation owns five things, and nothing above the engine adds them again:
+
+- the database transaction (an operation called inside another one joins it);
+- the locks: products first, then wallets by primary key (``wallets.locking``,
+  which refuses any other order);
+- the idempotency key, looked up once the locks are held, so a retry returns
+  the first result and moves nothing;
+- the audit entry, when a :class:`~wallets.staff.StaffActor` is given, after
+  the actor's permission and reason are checked;
+- the after-commit signals, which the ledger queues with ``on_commit``.
+
+Layers above the engine add policy through hooks that the operation calls
+under its locks (``perform`` here, the risk policy, the product protocol).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from django.db import connections, router
+from django.db import transaction as db_transaction
+
+from wallets import idempotency
+from wallets.audit import AuditDraft, wallet_snapshot, write_entry
+from wallets.locking import lock_products, lock_wallets, product_key, sync_instance
+from wallets.models import Wallet
+from wallets.staff import StaffActor
+
+T = TypeVar("T")
+
+
+@dataclass
+class Operation:
+    """What an operation touches and on whose behalf; ``run`` does the rest."""
+
+    name: str
+    wallets: Sequence[Wallet] = ()
+    products: Iterable[Any] = ()
+    idempotency_key: Any = None
+    # Whose keys these are; by default the holder of the first wallet, or the staff actor.
+    scope: str | None = None
+    fingerprint: Any = ()
+    actor: StaffActor | None = None
+    # The audit action; required when an actor is given.
+    action: str | None = None
+
+
+@dataclass
+class Context:
+    """What ``perform`` works with: fresh, locked copies of the rows."""
+
+    locked: list[Wallet]
+    products: dict[tuple[int, Any], Any]
+    actor: StaffActor | None
+    reason: str = ""
+    audit: AuditDraft = field(default_factory=AuditDraft)
+
+    def wallet(self, wallet: Wallet) -> Wallet:
+        """The locked copy of ``wallet``."""
+        for locked in self.locked:
+            if locked.pk == wallet.pk:
+                return locked
+        raise LookupError(f"Wallet {wallet.pk} is not locked by this operation.")
+
+    def product(self, product: Any) -> Any:
+        return self.products[product_key(product)]
+
+    @property
+    def by(self) -> Any:
+        """The staff user acting, if any."""
+        return self.actor.user if self.actor else None
+
+
+@dataclass
+class _Running:
+    """The operations running on one connection: how deep, and what they locked."""
+
+    depth: int = 0
+    # One locked copy per wallet for the whole outermost operation, so a
+    # nested operation works on (and updates) the same objects as its caller.
+    locked: dict[Any, Wallet] = field(default_factory=dict)
+
+
+def _running(using: str) -> _Running:
+    connection = connections[using]
+    running = getattr(connection, "_wallets_running", None)
+    if running is None:
+        running = connection._wallets_running = _Running()
+    return running
+
+
+def in_operation(using: str | None = None) -> bool:
+    return _running(using or router.db_for_write(Wallet)).depth > 0
+
+
+def _lock(running: _Running, wallets: Sequence[Wallet]) -> list[Wallet]:
+    new = [w for w in wallets if w.pk not in running.locked]
+    for fresh in lock_wallets(*new) if new else ():
+        running.locked[fresh.pk] = fresh
+    return [running.locked[w.pk] for w in wallets]
+
+
+def run(op: Operation, perform: Callable[[Context], T]) -> T:
+    """Run ``perform`` as one engine operation and return its result."""
+    if op.actor is not None and op.action is None:
+        raise ValueError(f"The '{op.name}' operation has an actor but no audit action.")
+    reason = op.actor.authorize(op.action) if op.actor is not None else ""
+    key = idempotency.clean_key(op.idempotency_key)
+    using = router.db_for_write(Wallet)
+    running = _running(using)
+    outermost = running.depth == 0
+    # Nested operations join the outer one's transaction: no savepoint, since
+    # a failure inside fails the whole operation.
+    with db_transaction.atomic(using=using, savepoint=outermost):
+        if outermost:
+            running.locked = {}
+        running.depth += 1
+        try:
+            products = lock_products(op.products)
+            locked = _lock(running, op.wallets)
+            context = Context(locked=locked, products=products, actor=op.actor, reason=reason)
+            result = _perform_once(op, key, context, perform)
+        finally:
+            running.depth -= 1
+            if outermost:
+                running.locked = {}
+    for original, fresh in zip(op.wallets, context.locked, strict=True):
+        sync_instance(original, fresh)
+    return result
+
+
+def _scope(op: Operation) -> str:
+    if op.scope:
+        return op.scope
+    if op.actor is not None:
+        return op.actor.idempotency_scope
+    if op.wallets:
+        return idempotency.holder_scope(op.wallets[0])
+    raise ValueError(f"The '{op.name}' operation needs a scope for its idempotency key.")
+
+
+def _perform_once(
+    op: Operation, key: str | None, context: Context, perform: Callable[[Context], T]
+) -> T:
+    if key is not None:
+        scope = _scope(op)
+        print_ = idempotency.fingerprint(op.name, op.fingerprint)
+        replayed, earlier = idempotency.earlier_result(scope, key, op.name, print_)
+        if replayed:
+            return earlier
+    before = {str(w.uuid): wallet_snapshot(w) for w in context.locked} if op.actor else {}
+    result = perform(context)
+    if op.actor is not None:
+        write_entry(
+            op.actor,
+            op.action,
+            context.reason,
+            context.audit,
+            wallets_before=before,
+            wallets_after={str(w.uuid): wallet_snapshot(w) for w in context.locked},
+            idempotency_key=key or "",
+        )
+    if key is not None:
+        idempotency.remember(scope, key, op.name, print_, result)
+    return result

@@ -1,0 +1,89 @@
+"""Who acts on staff authority, and what each staff action may do.
+
+An engine operation given a :class:`StaffActor` is a staff action: the door
+(:mod:`wallets.operations`) checks the actor's permission for the action and
+the reason, and writes the audit entry in the operation's transaction. An
+operation without an actor is the holder's own (or the system's) and writes
+no entry. :func:`acting_as_staff` is the one place that decides which of the
+two a request is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+
+from wallets.exceptions import ReasonRequired
+from wallets.ledger import clean_note
+from wallets.models import AuditEntry
+
+Action = AuditEntry.Action
+
+# The permission each action needs, in the admin, the console and the shop alike.
+PERMISSIONS: dict[str, str] = {
+    Action.FREEZE: "wallets.freeze_wallet",
+    Action.UNFREEZE: "wallets.freeze_wallet",
+    Action.CONFIRM: "wallets.confirm_transaction",
+    Action.REJECT: "wallets.confirm_transaction",
+    Action.RELEASE_HOLD: "wallets.confirm_transaction",
+    Action.REJECT_HOLD: "wallets.confirm_transaction",
+    Action.REVERSE: "wallets.reverse_transaction",
+    Action.REFUND_TRANSFER: "wallets.refund_transfer",
+    Action.REFUND_ORDER: "wallets.refund_transfer",
+    Action.CREDIT: "wallets.adjust_wallet",
+    Action.DEBIT: "wallets.adjust_wallet",
+    Action.RENAME: "wallets.change_wallet",
+}
+
+
+def can(user: Any, action: str) -> bool:
+    """Whether a user may run an action: active staff with the action's permission."""
+    return bool(
+        user is not None
+        and getattr(user, "is_active", False)
+        and getattr(user, "is_staff", False)
+        and user.has_perm(PERMISSIONS[action])
+    )
+
+
+@dataclass(frozen=True)
+class StaffActor:
+    """A staff member acting, with the reason the audit log records."""
+
+    user: Any
+    reason: str
+    ip: str | None = None
+
+    @property
+    def label(self) -> str:
+        return (getattr(self.user, "email", "") or str(self.user))[:254]
+
+    @property
+    def idempotency_scope(self) -> str:
+        return f"staff:{self.user.pk}"
+
+    def authorize(self, action: str) -> str:
+        """The cleaned reason, once the actor may run ``action``; else raise."""
+        if not can(self.user, action):
+            raise PermissionDenied(f"You are not allowed to {Action(action).label.lower()}.")
+        reason = clean_note(self.reason, "reason").strip()
+        if not reason:
+            raise ReasonRequired()
+        return reason
+
+
+def acting_as_staff(
+    user: Any, action: str, *, is_owner: bool, reason: str = "", ip: str | None = None
+) -> StaffActor | None:
+    """Who ``user`` acts as: the owner (``None``: no audit entry), or staff (audited).
+
+    Owners act on their own authority even when they are staff too; others
+    need the action's staff permission, or get PermissionDenied.
+    """
+    if is_owner:
+        return None
+    if not can(user, action):
+        raise PermissionDenied(f"You are not allowed to {Action(action).label.lower()}.")
+    return StaffActor(user=user, reason=reason, ip=ip)
