@@ -2,13 +2,16 @@ from decimal import Decimal
 
 import pytest
 from django.contrib import admin
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from tests.testapp.models import Club, TaxWallet
 from wallets.abstract_models import AbstractWallet
-from wallets.models import Transaction, Transfer, Wallet
+from wallets.models import AuditEntry, RiskRule, Transaction, Transfer, TransferHold, Wallet
+from wallets.services import wallet_service
+from wallets.staff import StaffActor
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +55,7 @@ def test_audit_command_passes_on_a_consistent_ledger(alice, bob, capsys):
     alice.deposit(10)
     alice.withdraw(3, confirmed=False)
     alice.transfer(bob, 2)
-    call_command("wallets_audit")
+    call_command("wallets_reconcile")
     assert "3 wallets match" not in capsys.readouterr().err
 
 
@@ -62,7 +65,7 @@ def test_audit_command_names_the_wallet_that_differs(alice, bob, capsys):
     Wallet.objects.filter(pk=alice.wallet.pk).update(balance=Decimal("10.01"))
     Wallet.objects.filter(pk=bob.wallet.pk).update(held=Decimal("1"))
     with pytest.raises(CommandError, match="2 mismatch"):
-        call_command("wallets_audit")
+        call_command("wallets_reconcile")
     err = capsys.readouterr().err
     assert str(alice.wallet.uuid) in err and "balance is 10.01" in err
     assert str(bob.wallet.uuid) in err and "held is 1" in err
@@ -73,24 +76,75 @@ def test_ledger_models_are_read_only_in_the_admin(rf, admin_user, alice, bob):
     alice.transfer(bob, 1)
     request = rf.get("/")
     request.user = admin_user
-    for model in (Transaction, Transfer):
+    for model in (Transaction, Transfer, TransferHold, AuditEntry):
         model_admin = admin.site._registry[model]
         assert not model_admin.has_add_permission(request)
         assert not model_admin.has_change_permission(request)
         assert not model_admin.has_delete_permission(request)
-    assert Wallet in admin.site._registry
+    wallet_admin = admin.site._registry[Wallet]
+    assert not wallet_admin.has_add_permission(request)
+    assert not wallet_admin.has_delete_permission(request)
 
 
-def test_admin_pages_render(admin_client, alice, bob):
-    alice.deposit(5)
+def one_row_of_each(alice, bob, admin_user) -> dict[str, object]:
+    """A wallet, transaction, transfer, held transfer, audit entry and risk rule."""
+    alice.deposit(100)
     transfer = alice.transfer(bob, 1)
-    for url in (
-        "/admin/wallets/wallet/",
-        "/admin/wallets/transaction/",
-        "/admin/wallets/transfer/",
-        f"/admin/wallets/transfer/{transfer.pk}/change/",
-    ):
-        assert admin_client.get(url).status_code == 200, url
+    rule = RiskRule.objects.create(
+        name="Big", max_single=Decimal("50"), on_breach=RiskRule.OnBreach.HOLD
+    )
+    hold = alice.transfer(bob, 60)
+    assert isinstance(hold, TransferHold)
+    wallet_service().freeze(bob.wallet, actor=StaffActor(admin_user, "checked"))
+    return {
+        "wallet": alice.wallet,
+        "transaction": transfer.withdraw,
+        "transfer": transfer,
+        "transferhold": hold,
+        "auditentry": AuditEntry.objects.get(),
+        "riskrule": rule,
+    }
+
+
+def test_admin_pages_render(admin_client, admin_user, alice, bob):
+    rows = one_row_of_each(alice, bob, admin_user)
+    for name, row in rows.items():
+        for url in (f"/admin/wallets/{name}/", f"/admin/wallets/{name}/{row.pk}/change/"):
+            response = admin_client.get(url)
+            assert response.status_code == 200, url
+    assert admin_client.get("/admin/wallets/riskrule/add/").status_code == 200
+    dashboard = admin_client.get("/admin/wallets/wallet/dashboard/")
+    assert dashboard.status_code == 200
+    assert '<td id="hold-count">1</td>' in dashboard.content.decode()
+    export = admin_client.get("/admin/wallets/auditentry/export/")
+    assert export.status_code == 200
+    lines = b"".join(export.streaming_content).decode().splitlines()
+    assert len(lines) == 2 and ",freeze," in lines[1]
+
+
+def test_admin_confirmation_pages_render(admin_client, admin_user, alice, bob):
+    rows = one_row_of_each(alice, bob, admin_user)
+    pages = [
+        ("wallet", "freeze_wallets"),
+        ("wallet", "unfreeze_wallets"),
+        ("wallet", "credit_wallet"),
+        ("wallet", "debit_wallet"),
+        ("transaction", "confirm_pending"),
+        ("transaction", "reject_pending"),
+        ("transaction", "reverse_transactions"),
+        ("transfer", "refund_transfers"),
+        ("transferhold", "release_holds"),
+        ("transferhold", "reject_holds"),
+    ]
+    for name, action in pages:
+        response = admin_client.post(
+            f"/admin/wallets/{name}/",
+            {"action": action, ACTION_CHECKBOX_NAME: [str(rows[name].pk)]},
+        )
+        page = response.content.decode()
+        assert response.status_code == 200 and "Nothing changes until you confirm" in page, action
+        assert 'name="idempotency_key"' in page and 'name="reason"' in page, action
+    assert AuditEntry.objects.count() == 1  # showing a page changes nothing
 
 
 def test_balance_series_gives_end_of_day_balances(alice, monkeypatch):

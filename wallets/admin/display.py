@@ -1,0 +1,103 @@
+"""How the admin shows ledger rows: links, holders, amounts, and read-only pages."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Model, Q, QuerySet
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
+
+from wallets.audit import at_precision
+from wallets.models import Wallet
+
+# Text fields of holder models that staff search by; a holder model has any of them.
+HOLDER_TEXT_FIELDS = ("username", "email", "first_name", "last_name", "name")
+# Enough holders per model for a search page; a broader term needs a narrower search.
+HOLDER_SEARCH_LIMIT = 500
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    # The address the request came from; behind the load balancer Django sees
+    # the balancer's, which is still what the audit log can vouch for.
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def change_url(obj: Model) -> str | None:
+    """The admin page of ``obj``, or None when its model has no admin."""
+    try:
+        return reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
+    except NoReverseMatch:
+        return None
+
+
+def admin_link(obj: Model | None, label: Any = None) -> str:
+    if obj is None:
+        return "—"
+    text = label if label is not None else obj
+    url = change_url(obj)
+    return format_html('<a href="{}">{}</a>', url, text) if url else format_html("{}", text)
+
+
+def holder_name(wallet: Wallet) -> str:
+    """Who owns the wallet, as staff recognise them: name and email when there is one."""
+    holder = wallet.holder
+    if holder is None:
+        return f"{wallet.holder_type_id}:{wallet.holder_id} (deleted)"
+    email = getattr(holder, "email", "")
+    return f"{holder} <{email}>" if email else str(holder)
+
+
+def money(value: Decimal | None, wallet: Wallet) -> str:
+    """An amount at the wallet's decimal places, with its unit: ``12.50 USD``."""
+    if value is None:
+        return "—"
+    return f"{at_precision(value, wallet)} {wallet.unit}"
+
+
+def holder_search(queryset: QuerySet[Wallet], term: str) -> Q:
+    """Wallets whose holder's name, username or email contains ``term``.
+
+    Holders are any model, so each holder model in use is searched on the
+    text fields it has."""
+    condition = Q(pk__in=[])
+    types = queryset.model.objects.order_by().values_list("holder_type", flat=True).distinct()
+    for content_type in ContentType.objects.filter(pk__in=list(types)):
+        model = content_type.model_class()
+        if model is None:
+            continue
+        names = {f.name for f in model._meta.get_fields()}
+        fields = [f for f in HOLDER_TEXT_FIELDS if f in names]
+        if not fields:
+            continue
+        match = Q()
+        for field in fields:
+            match |= Q(**{f"{field}__icontains": term})
+        found = model._default_manager.filter(match).values_list("pk", flat=True)
+        ids = [str(pk) for pk in found[:HOLDER_SEARCH_LIMIT]]
+        if ids:
+            condition |= Q(holder_type=content_type, holder_id__in=ids)
+    return condition
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Ledger rows are append-only: nobody adds, edits or deletes them here,
+    superusers included. Changes go through the actions, which call the engine."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
