@@ -1,4 +1,9 @@
-"""Writers of the shop: paying a cart, taking and returning stock, refunds."""
+"""Writers of the shop: paying a cart and refunding orders.
+
+Both are engine operations (``wallets.operations``): the engine owns the
+transaction, the locks, the idempotency key and the audit entry, and the shop
+adds its bookkeeping (orders, stock) inside the operation, under its locks.
+"""
 
 from __future__ import annotations
 
@@ -6,27 +11,26 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.core.exceptions import PermissionDenied
 from django.db.models import F
 
 from shop.exceptions import CartInvalid, NotAllowed, RefundInvalid
 from shop.models import Order, OrderLine, Product
-from shop.selectors import can_manage_merchant, owns_wallet, product_availability_problem
-from wallets import moderation
+from shop.selectors import can_manage_merchant, owns_wallet
 from wallets.amounts import exact, quantum
+from wallets.audit import AuditDraft
 from wallets.exceptions import ProductNotAvailable
-from wallets.locking import lock_products
-from wallets.models import Transfer, Wallet
+from wallets.models import AuditEntry, Transfer, Wallet
+from wallets.operations import Context, Operation, run
 from wallets.services import purchase_service, transfer_service
+from wallets.staff import StaffActor, acting_as_staff
+
+Action = AuditEntry.Action
+
+REFUND_NOT_ALLOWED = "Only staff or the merchant's managers can refund this order."
 
 
-def take_stock(product: Product, quantity: int) -> None:
-    """Called by the engine under the product's row lock, inside the payment."""
-    Product.objects.filter(pk=product.pk, stock__isnull=False).update(stock=F("stock") - quantity)
-
-
-def return_stock(product: Product, quantity: int) -> None:
-    Product.objects.filter(pk=product.pk, stock__isnull=False).update(stock=F("stock") + quantity)
+# Paying a cart
 
 
 def _merged(items: Iterable[tuple[Product, int]]) -> list[tuple[Product, int]]:
@@ -44,6 +48,32 @@ def _merged(items: Iterable[tuple[Product, int]]) -> list[tuple[Product, int]]:
     return list(merged.values())
 
 
+def _take_stock(product: Product, quantity: int) -> None:
+    """Take ``quantity`` from a limited stock, under the product's lock.
+
+    The engine already asked ``purchase_refusal`` under the same lock, so the
+    condition only guards against a caller that skipped it: the stock can
+    never go below zero, whatever happened.
+    """
+    limited = Product.objects.filter(pk=product.pk, stock__isnull=False)
+    taken = limited.filter(stock__gte=quantity).update(stock=F("stock") - quantity)
+    if not taken and limited.exists():
+        raise ProductNotAvailable(f"'{product}' is out of stock.", product=product)
+
+
+def _return_stock(product: Product, quantity: int) -> None:
+    Product.objects.filter(pk=product.pk, stock__isnull=False).update(stock=F("stock") + quantity)
+
+
+def _total_changed(total: Decimal, expected: Decimal, wallet: Wallet) -> CartInvalid:
+    places = quantum(wallet.decimal_places)
+    return CartInvalid(
+        f"The total is now {total.quantize(places)} {wallet.unit}, not "
+        f"{expected.quantize(places)}: prices changed since you opened "
+        "your cart. Check it and pay again."
+    )
+
+
 @exact
 def pay_cart(
     buyer: Any,
@@ -54,48 +84,25 @@ def pay_cart(
 ) -> Order:
     """Pay for a cart from one of the buyer's wallets and record the order.
 
-    One engine operation: every line is paid, the stock taken and the order
-    written in a single database transaction, or nothing happens. A retry with
-    the same ``idempotency_key`` returns the first order. With
-    ``expected_total`` (what the customer was shown), a total that changed in
-    the meantime rolls everything back.
+    One engine payment: every line is paid, the stock taken and the order
+    written in its operation, or nothing happens. A retry with the same
+    ``idempotency_key`` returns the first order. With ``expected_total`` (what
+    the customer was shown), a total that changed in the meantime undoes the
+    payment.
     """
     if not owns_wallet(buyer, wallet):
         raise NotAllowed("You can only pay from your own wallets.")
     lines = _merged(items)
-    retry = bool(idempotency_key) and (
-        Order.objects.filter(buyer=buyer, idempotency_key=idempotency_key).exists()
-    )
-    if not retry:
-        # A clear message before locking anything; the engine asks again under lock.
-        _raise_unavailable(buyer, lines)
-    engine_key = f"shop-order:{idempotency_key}" if idempotency_key else None
-    with transaction.atomic():
-        try:
-            transfers = purchase_service().pay(
-                wallet,
-                lines,
-                meta={"source": "shop"},
-                idempotency_key=engine_key,
-                customer=buyer,
-            )
-        except ProductNotAvailable:
-            # Something changed since the check above: say what, not just "no".
-            _raise_unavailable(buyer, lines)
-            raise
-        if idempotency_key:
-            existing = Order.objects.filter(buyer=buyer, idempotency_key=idempotency_key).first()
-            if existing is not None:
-                return existing
+    recorded: list[Order] = []
+
+    def record_order(transfers: list[Transfer]) -> None:
+        # Inside the payment's operation, with the products and wallets
+        # locked: raising here undoes the payment.
         total = sum((t.amount for t in transfers), Decimal(0))
         if expected_total is not None and total != expected_total:
-            # Raising here undoes the payment: it is the same transaction.
-            places = quantum(wallet.decimal_places)
-            raise CartInvalid(
-                f"The total is now {total.quantize(places)} {wallet.unit}, not "
-                f"{expected_total.quantize(places)}: prices changed since you opened "
-                "your cart. Check it and pay again."
-            )
+            raise _total_changed(total, expected_total, wallet)
+        for product, quantity in lines:
+            _take_stock(product, quantity)
         order = Order.objects.create(
             buyer=buyer,
             wallet=wallet,
@@ -104,45 +111,77 @@ def pay_cart(
             idempotency_key=idempotency_key,
         )
         OrderLine.objects.bulk_create(
-            [
-                OrderLine(
-                    order=order,
-                    product=product,
-                    merchant_id=product.merchant_id,
-                    product_name=product.name,
-                    quantity=quantity,
-                    unit_price=Decimal(transfer.meta["unit_price"]),
-                    amount=transfer.amount,
-                    transfer=transfer,
-                )
-                for (product, quantity), transfer in zip(lines, transfers, strict=True)
-            ]
+            OrderLine(
+                order=order,
+                product=product,
+                merchant_id=product.merchant_id,
+                product_name=product.name,
+                quantity=quantity,
+                unit_price=Decimal(transfer.meta["unit_price"]),
+                amount=transfer.amount,
+                transfer=transfer,
+            )
+            for (product, quantity), transfer in zip(lines, transfers, strict=True)
         )
-    return order
+        recorded.append(order)
+
+    try:
+        transfers = purchase_service().pay(
+            wallet,
+            lines,
+            meta={"source": "shop"},
+            idempotency_key=f"shop-order:{idempotency_key}" if idempotency_key else None,
+            customer=buyer,
+            on_paid=record_order,
+        )
+    except Product.DoesNotExist:
+        # Deleted between reading the cart and locking it.
+        raise ProductNotAvailable("A product in your cart is no longer sold.") from None
+    if recorded:
+        return recorded[0]
+    # An idempotent replay: the engine returned the first payment's transfers
+    # without calling record_order again; their order is the answer.
+    return Order.objects.get(lines__transfer=transfers[0])
 
 
-def _raise_unavailable(buyer: Any, lines: list[tuple[Product, int]]) -> None:
-    fresh = Product.objects.select_related("merchant").in_bulk([p.pk for p, _ in lines])
-    for product, quantity in lines:
-        current = fresh.get(product.pk)
-        if current is None:
-            raise ProductNotAvailable(f"'{product}' is no longer sold.")
-        problem = product_availability_problem(current, buyer, quantity)
-        if problem:
-            raise ProductNotAvailable(problem)
+# Refunding an order
 
 
-def is_staff_refund(user: Any, merchant_id: int) -> bool:
-    """Staff acting for a merchant they do not manage: that is audited."""
-    return moderation.can(user, moderation.Action.REFUND_ORDER) and not can_manage_merchant(
-        user, merchant_id
-    )
+def _refund_plan(
+    lines: dict[int, OrderLine], quantities: Mapping[int, int] | None
+) -> dict[int, int | None]:
+    """Which lines to refund: ``{line_id: quantity}``, or ``{line_id: None}`` for
+    all that is left of it. Only the input is checked here; what is left is
+    checked again under the operation's locks."""
+    if quantities is None:
+        left = [pk for pk, line in lines.items() if line.refundable_quantity]
+        # Nothing left: still run the operation on every line, so a retried
+        # request replays its first result and any other says "refunded in full".
+        return dict.fromkeys(left or lines, None)
+    plan: dict[int, int | None] = {}
+    for pk, quantity in quantities.items():
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
+            raise RefundInvalid("Refund quantities must be whole numbers.")
+        if int(pk) not in lines:
+            raise RefundInvalid("That line is not part of this order.")
+        if quantity:
+            plan[int(pk)] = quantity
+    if not plan:
+        raise RefundInvalid("Choose at least one line to refund.")
+    return plan
 
 
-def can_refund(user: Any, line: OrderLine) -> bool:
-    return moderation.can(user, moderation.Action.REFUND_ORDER) or can_manage_merchant(
-        user, line.merchant_id
-    )
+def _refund_actor(
+    by: Any, merchant_ids: set[int], reason: str, ip: str | None, staff: bool
+) -> StaffActor | None:
+    """Staff (audited) or the merchants' own manager (not audited)."""
+    if staff:
+        return StaffActor(by, reason, ip)
+    is_owner = all(can_manage_merchant(by, merchant_id) for merchant_id in merchant_ids)
+    try:
+        return acting_as_staff(by, Action.REFUND_ORDER, is_owner=is_owner, reason=reason, ip=ip)
+    except PermissionDenied:
+        raise NotAllowed(REFUND_NOT_ALLOWED) from None
 
 
 @exact
@@ -151,72 +190,93 @@ def refund_order(
     by: Any,
     quantities: Mapping[int, int] | None = None,
     reason: str = "",
+    *,
+    idempotency_key: str = "",
+    staff: bool = False,
+    ip: str | None = None,
 ) -> list[Transfer]:
     """Refund some lines of an order (``{line_id: quantity}``) or all that is left.
 
-    Money goes back through the engine's refund of each line's transfer, the
-    stock is returned, and the order's status follows. All or nothing. Staff
-    refunds need a reason and write an audit entry in the same transaction.
+    One engine operation: each line's transfer is refunded (nested engine
+    refunds join it), the stock returned and the order's status updated, or
+    nothing happens. The merchant's managers refund on their own authority;
+    anyone else needs the staff permission and a reason, and the door writes
+    one audit entry. ``staff=True`` (the staff console) always acts as staff.
+    A retry with the same ``idempotency_key`` returns the first refunds.
     """
-    with transaction.atomic():
-        all_lines = {line.pk: line for line in order.lines.select_related("product")}
-        if quantities is None:
-            wanted = {pk: line.refundable_quantity for pk, line in all_lines.items()}
-            wanted = {pk: qty for pk, qty in wanted.items() if qty > 0}
-            if not wanted:
-                raise RefundInvalid("This order has already been refunded in full.")
-        else:
-            wanted = {int(pk): qty for pk, qty in quantities.items() if qty}
-            if not wanted:
-                raise RefundInvalid("Choose at least one line to refund.")
-        for pk, qty in wanted.items():
-            line = all_lines.get(pk)
-            if line is None:
-                raise RefundInvalid("That line is not part of this order.")
-            if not can_refund(by, line):
-                raise NotAllowed("Only staff or the merchant's managers can refund this order.")
-            if isinstance(qty, bool) or not isinstance(qty, int) or qty < 0:
-                raise RefundInvalid("Refund quantities must be whole numbers.")
-        # Same order as every money path: products, then (inside refund) wallets.
-        lock_products(all_lines[pk].product for pk in wanted)
-        locked = OrderLine.objects.select_for_update().in_bulk(list(wanted))
-        refunds = []
-        for pk in sorted(wanted):
-            line, qty = locked[pk], wanted[pk]
-            if qty > line.refundable_quantity:
+    lines = {
+        line.pk: line
+        for line in order.lines.select_related(
+            "product", "transfer__from_wallet", "transfer__to_wallet"
+        )
+    }
+    plan = _refund_plan(lines, quantities)
+    chosen = [lines[pk] for pk in sorted(plan)]
+    actor = _refund_actor(by, {line.merchant_id for line in chosen}, reason, ip, staff)
+    wallets = {
+        w.pk: w for line in chosen for w in (line.transfer.from_wallet, line.transfer.to_wallet)
+    }
+
+    def perform(context: Context) -> list[Transfer]:
+        # The products and wallets of these lines are locked: every refund of
+        # them queues here, so the lines read now stay true until commit.
+        fresh = OrderLine.objects.select_related(
+            "product", "transfer__from_wallet", "transfer__to_wallet"
+        ).in_bulk(list(plan))
+        if quantities is None and not any(line.refundable_quantity for line in fresh.values()):
+            raise RefundInvalid("This order has already been refunded in full.")
+        before = Order.objects.values_list("status", flat=True).get(pk=order.pk)
+        refunds: list[Transfer] = []
+        refunded: dict[str, int] = {}
+        # Staff reasons come cleaned from the door; a manager's is their note.
+        note = (context.reason or reason.strip())[:200]
+        for pk in sorted(plan):
+            line = fresh[pk]
+            quantity = plan[pk] or line.refundable_quantity
+            if not quantity:
+                continue
+            if quantity > line.refundable_quantity:
                 raise RefundInvalid(
                     f"Only {line.refundable_quantity} of '{line.product_name}' can be refunded."
                 )
             # The last refund of a line takes exactly what is left of its transfer.
-            amount = None if qty == line.refundable_quantity else line.unit_price * qty
-            refunds.append(
-                transfer_service().refund(
-                    line.transfer,
-                    amount,
-                    meta={"order": order.number, "reason": reason[:200], "quantity": qty},
-                )
+            amount = None if quantity == line.refundable_quantity else line.unit_price * quantity
+            meta = {"order": order.number, "reason": note, "quantity": quantity}
+            refunds.append(transfer_service().refund(line.transfer, amount, meta=meta))
+            OrderLine.objects.filter(pk=pk).update(
+                refunded_quantity=F("refunded_quantity") + quantity
             )
-            OrderLine.objects.filter(pk=pk).update(refunded_quantity=F("refunded_quantity") + qty)
-            return_stock(line.product, qty)
-        before_status = order.status
+            _return_stock(line.product, quantity)
+            refunded[str(pk)] = quantity
         _update_status(order)
-        if any(is_staff_refund(by, all_lines[pk].merchant_id) for pk in wanted):
-            reason = (reason or "").strip()
-            if not reason:
-                raise moderation.ReasonRequired()
-            moderation.record(
-                actor=by,
-                action=moderation.Action.REFUND_ORDER,
-                target=order,
-                reason=reason,
-                before={"status": before_status},
-                after={
-                    "status": order.status,
-                    "lines": {str(pk): qty for pk, qty in sorted(wanted.items())},
-                },
-                amount=sum((r.received for r in refunds), Decimal(0)),
-                unit=order.unit,
-            )
+        context.audit = AuditDraft(
+            target=order,
+            amount=sum((r.received for r in refunds), Decimal(0)),
+            unit=order.unit,
+            before={"status": before},
+            after={"status": order.status, "lines": refunded},
+        )
+        return refunds
+
+    refunds = run(
+        Operation(
+            "refund_order",
+            products=[line.product for line in chosen],
+            wallets=list(wallets.values()),
+            idempotency_key=idempotency_key or None,
+            # Staff keys are scoped to the staff member by the door.
+            scope=None if actor else f"user:{by.pk}",
+            fingerprint=[
+                order.number,
+                None if quantities is None else {str(pk): q for pk, q in sorted(plan.items())},
+            ],
+            actor=actor,
+            action=Action.REFUND_ORDER,
+        ),
+        perform,
+    )
+    # A replay did not run perform: the caller's order still needs its status.
+    order.refresh_from_db(fields=["status"])
     return refunds
 
 

@@ -1,9 +1,28 @@
+"""Forms of the shop pages. Every form that moves money carries a hidden
+idempotency key made when the form is shown, so a resubmission moves it once."""
+
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
 from django import forms
+
+
+class IdempotencyKeyMixin(forms.Form):
+    """A hidden key made when the form is first shown; the view passes it to the
+    service, so a resubmitted form (double click, resent request) moves money once.
+
+    The shop's counterpart of ``portal.forms.IdempotencyKeyMixin``, kept here so
+    the shop pages do not depend on the portal's form error handling.
+    """
+
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
 
 
 class CatalogFilterForm(forms.Form):
@@ -39,9 +58,8 @@ class CartQuantityForm(forms.Form):
     quantity = forms.IntegerField(min_value=0, max_value=99)
 
 
-class CartCheckoutForm(forms.Form):
+class CartCheckoutForm(IdempotencyKeyMixin, forms.Form):
     wallet = forms.TypedChoiceField(coerce=int, label="Pay from")
-    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=100)
     # The total the customer saw; the payment is refused if it changed.
     expected_total = forms.DecimalField(widget=forms.HiddenInput, max_digits=40, required=False)
 
@@ -53,15 +71,19 @@ class CartCheckoutForm(forms.Form):
         self.fields["wallet"].choices = [
             (w.pk, f"{w.name} ({w.available} {w.unit} available)") for w in wallets
         ]
-        if not self.is_bound:
-            self.initial["idempotency_key"] = uuid.uuid4().hex
 
     def chosen_wallet(self):
         return self.wallets[self.cleaned_data["wallet"]]
 
 
-class RefundForm(forms.Form):
-    """One quantity field per refundable line of an order, for this merchant."""
+class RefundForm(IdempotencyKeyMixin, forms.Form):
+    """One quantity field per line of an order, for this merchant.
+
+    Shown, a field offers what is left to refund. Submitted, it accepts up to
+    the line's quantity: the refund checks what is left under its locks, and a
+    resubmitted form must reach it to be answered with the first refund rather
+    than with a form error.
+    """
 
     reason = forms.CharField(required=False, max_length=200)
 
@@ -71,7 +93,7 @@ class RefundForm(forms.Form):
         for line in lines:
             self.fields[f"line_{line.pk}"] = forms.IntegerField(
                 min_value=0,
-                max_value=line.refundable_quantity,
+                max_value=line.quantity if self.is_bound else line.refundable_quantity,
                 initial=0,
                 required=False,
                 label=line.product_name,
@@ -85,7 +107,7 @@ class RefundForm(forms.Form):
         }
 
 
-class SessionRefundForm(forms.Form):
+class SessionRefundForm(IdempotencyKeyMixin, forms.Form):
     amount = forms.DecimalField(required=False, min_value=0, max_digits=30, decimal_places=8)
     reason = forms.CharField(required=False, max_length=200)
 
@@ -99,4 +121,4 @@ class OriginForm(forms.Form):
 
 
 class WebhookForm(forms.Form):
-    url = forms.URLField(max_length=500, label="Webhook URL")
+    url = forms.URLField(max_length=500, label="Webhook URL", assume_scheme="https")

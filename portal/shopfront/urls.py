@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portal.shopfront import views
+from portal.shopfront import developers, sales, views
 
 app_name = "shop"
 
@@ -13,26 +13,26 @@ urlpatterns = [
     path("shop/cart/checkout/", views.cart_checkout, name="cart-checkout"),
     path("shop/orders/", views.order_list, name="orders"),
     path("shop/orders/<str:number>/", views.receipt, name="receipt"),
-    path("shop/sales/", views.sales_index, name="sales-index"),
-    path("shop/sales/<slug:slug>/", views.sales, name="sales"),
-    path("shop/sales/<slug:slug>/orders/<str:number>/refund/", views.refund, name="refund"),
+    path("shop/sales/", sales.sales_index, name="sales-index"),
+    path("shop/sales/<slug:slug>/", sales.sales, name="sales"),
+    path("shop/sales/<slug:slug>/orders/<str:number>/refund/", sales.refund, name="refund"),
     path(
         "shop/sales/<slug:slug>/checkouts/<str:public_id>/refund/",
-        views.session_refund,
+        sales.session_refund,
         name="session-refund",
     ),
-    path("shop/merchants/<slug:slug>/developers/", views.developers, name="developers"),
-    path("shop/merchants/<slug:slug>/keys/", views.api_key_create, name="key-create"),
+    path("shop/merchants/<slug:slug>/developers/", developers.developers, name="developers"),
+    path("shop/merchants/<slug:slug>/keys/", developers.api_key_create, name="key-create"),
     path(
         "shop/merchants/<slug:slug>/keys/<int:pk>/revoke/",
-        views.api_key_revoke,
+        developers.api_key_revoke,
         name="key-revoke",
     ),
-    path("shop/merchants/<slug:slug>/origins/", views.origin_add, name="origin-add"),
-    path("shop/merchants/<slug:slug>/webhooks/", views.webhook_add, name="webhook-add"),
+    path("shop/merchants/<slug:slug>/origins/", developers.origin_add, name="origin-add"),
+    path("shop/merchants/<slug:slug>/webhooks/", developers.webhook_add, name="webhook-add"),
     path(
         "shop/merchants/<slug:slug>/deliveries/<int:pk>/retry/",
-        views.webhook_retry,
+        developers.webhook_retry,
         name="delivery-retry",
     ),
 ]

@@ -4,18 +4,18 @@ import pytest
 
 from portal.models import User
 from shop.exceptions import CartInvalid, NotAllowed, RefundInvalid
-from shop.models import Membership, Order, Product
+from shop.models import Membership, Order, OrderLine, Product
 from shop.selectors import price_for, revenue_by_product
 from shop.services import pay_cart, refund_order
 from wallets.exceptions import (
     IdempotencyConflict,
     InsufficientFunds,
     ProductNotAvailable,
+    ReasonRequired,
     UnitMismatch,
     WalletFrozen,
 )
 from wallets.models import AuditEntry, Transfer
-from wallets.moderation import ReasonRequired
 
 pytestmark = pytest.mark.django_db
 
@@ -127,10 +127,14 @@ def test_member_discount_prices_per_customer(buyer, merchant, make_product):
 
 def test_idempotent_retry_returns_the_first_order(buyer, make_product):
     book = make_product("Book", "10.00", stock=5)
-    first = pay_cart(buyer, buyer.wallet, [(book, 1)], idempotency_key="k1")
-    again = pay_cart(buyer, buyer.wallet, [(book, 1)], idempotency_key="k1")
-    assert again.pk == first.pk
-    assert buyer.balance == Decimal("90.00")
+    pen = make_product("Pen", "1.00")
+    first = pay_cart(buyer, buyer.wallet, [(book, 1), (pen, 2)], idempotency_key="k1")
+    later = pay_cart(buyer, buyer.wallet, [(pen, 1)], idempotency_key="k2")
+    again = pay_cart(buyer, buyer.wallet, [(book, 1), (pen, 2)], idempotency_key="k1")
+    assert again.pk == first.pk != later.pk and again.number == first.number
+    assert Order.objects.count() == 2 and OrderLine.objects.count() == 3
+    assert Transfer.objects.count() == 3
+    assert buyer.balance == Decimal("87.00")
     book.refresh_from_db()
     assert book.stock == 4
     with pytest.raises(IdempotencyConflict):
@@ -181,13 +185,102 @@ def test_only_staff_or_merchant_managers_refund(buyer, merchant, make_product):
     assert buyer.balance == Decimal("90.00")
 
 
-def test_a_changed_total_rolls_the_payment_back(buyer, merchant, make_product):
+def test_a_changed_total_undoes_the_whole_payment(buyer, merchant, make_product):
     book = make_product("Book", "10.00", stock=5)
+    pen = make_product("Pen", "1.00", stock=9)
     Product.objects.filter(pk=book.pk).update(price=Decimal("12.00"))
-    with pytest.raises(CartInvalid, match=r"The total is now 12\.00 USD, not 10\.00"):
-        pay_cart(buyer, buyer.wallet, [(book, 1)], expected_total=Decimal("10.00"))
+    with pytest.raises(CartInvalid, match=r"The total is now 14\.00 USD, not 12\.00"):
+        pay_cart(
+            buyer,
+            buyer.wallet,
+            [(pen, 2), (book, 1)],
+            idempotency_key="seen",
+            expected_total=Decimal("12.00"),
+        )
     book.refresh_from_db()
-    assert buyer.balance == Decimal("100.00") and book.stock == 5
-    assert Order.objects.count() == 0
-    order = pay_cart(buyer, buyer.wallet, [(book, 1)], expected_total=Decimal("12.00"))
-    assert order.total == Decimal("12.00")
+    pen.refresh_from_db()
+    assert (book.stock, pen.stock) == (5, 9)
+    assert buyer.balance == Decimal("100.00") and merchant.balance == Decimal(0)
+    assert Order.objects.count() == 0 and Transfer.objects.count() == 0
+    # Nothing was recorded under the key either: paying the new total with it works.
+    order = pay_cart(
+        buyer,
+        buyer.wallet,
+        [(pen, 2), (book, 1)],
+        idempotency_key="seen",
+        expected_total=Decimal("14.00"),
+    )
+    assert order.total == Decimal("14.00")
+    book.refresh_from_db()
+    assert book.stock == 4
+
+
+def test_the_engine_refusal_carries_the_products_own_reason(buyer, make_product, monkeypatch):
+    """Stock sold out between reading the cart and locking it: the buyer is told
+    why by the product's purchase_refusal, asked once under the lock."""
+    from shop import selectors
+
+    book = make_product("Book", "10.00", stock=1)
+    asked = []
+    real = selectors.product_availability_problem
+
+    def spy(product, customer, quantity):
+        asked.append(product.stock)
+        return real(product, customer, quantity)
+
+    monkeypatch.setattr(selectors, "product_availability_problem", spy)
+    Product.objects.filter(pk=book.pk).update(stock=0)
+    with pytest.raises(ProductNotAvailable, match=r"'Book' is out of stock\.") as caught:
+        pay_cart(buyer, buyer.wallet, [(book, 1)])
+    assert caught.value.product.pk == book.pk
+    assert asked == [0]
+    assert buyer.balance == Decimal("100.00")
+
+
+def test_product_and_session_answer_the_engines_purchase_refusal(buyer, merchant, make_product):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from shop.models import CheckoutSession
+
+    book = make_product("Book", "10.00", stock=1)
+    assert book.purchase_refusal(buyer, 1) is None and book.can_buy(buyer, 1)
+    assert book.purchase_refusal(buyer, 2) == "Only 1 of 'Book' left."
+    assert not book.can_buy(buyer, 2)
+    session = CheckoutSession.objects.create(
+        merchant=merchant,
+        amount=Decimal("5.00"),
+        unit="USD",
+        success_url="https://m.example/ok",
+        cancel_url="https://m.example/no",
+        expires_at=timezone.now() - timedelta(seconds=1),
+    )
+    assert session.purchase_refusal(buyer, 1) == "This checkout has expired."
+    assert not session.can_buy(buyer, 1)
+
+
+def test_shop_models_import_no_services():
+    """Models do not import services (the engine calls the product hooks; the
+    services record orders and sessions in their own callbacks)."""
+    import ast
+    from pathlib import Path
+
+    import shop.models
+
+    imported = set()
+    for module in Path(shop.models.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(module.read_text())):
+            if isinstance(node, ast.Import):
+                imported.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                imported.add(node.module or "")
+                imported.update(f"{node.module}.{alias.name}" for alias in node.names)
+    services = {
+        name
+        for name in imported
+        if name in ("shop.services", "shop.checkout.services")
+        or name.startswith(("shop.services.", "shop.checkout.services."))
+    }
+    assert services == set()
+    assert "shop.selectors" in imported  # the hooks read through selectors

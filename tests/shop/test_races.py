@@ -175,3 +175,107 @@ def json_id(body: bytes) -> str:
     import json
 
     return json.loads(body)["id"]
+
+
+def _manager_client(merchant):
+    """A logged-in client of a manager of ``merchant`` (one per thread, as browsers)."""
+    from django.test import Client
+
+    from shop.models import Membership
+
+    manager = User.objects.create_user("mgr", email="mgr@example.com", password="pw")
+    Membership.objects.create(organization=merchant, user=manager, role="manager")
+    client = Client()
+    client.force_login(manager)
+    return client
+
+
+def _form_key(page: str, action: str, name: str) -> str:
+    import re
+
+    form = page.split(f'action="{action}"', 1)[1].split("</form>", 1)[0]
+    return re.search(rf'name="{re.escape(name)}" value="([^"]+)"', form).group(1)
+
+
+def test_the_same_order_refund_posted_twice_in_parallel_refunds_once():
+    from django.test import Client
+
+    from shop.models import OrderLine
+    from wallets.models import Transfer
+
+    merchant = Organization.objects.create(name="M", slug="m", kind="merchant")
+    book = Product.objects.create(
+        merchant=merchant, name="Book", slug="book", price=Decimal("5.00"), stock=10
+    )
+    buyer = User.objects.create_user("b", email="b@example.com", password="pw")
+    buyer.deposit("50.00")
+    order = pay_cart(buyer, buyer.wallet, [(book, 3)])
+    line = order.lines.get()
+    client = _manager_client(merchant)
+    url = f"/shop/sales/{merchant.slug}/orders/{order.number}/refund/"
+    page = client.get(f"/shop/sales/{merchant.slug}/").content.decode()
+    data = {
+        # One of three: a second refund would pass too, unless the key stops it.
+        f"{order.number}-line_{line.pk}": 1,
+        f"{order.number}-reason": "dent",
+        f"{order.number}-idempotency_key": _form_key(page, url, f"{order.number}-idempotency_key"),
+    }
+    cookies = client.cookies
+
+    def post():
+        # Each thread is its own browser tab with the same session and form.
+        tab = Client()
+        tab.cookies = cookies
+        return tab.post(url, data).status_code
+
+    results = run_in_threads([post, post])
+    assert results == [302, 302], results
+    assert Transfer.objects.filter(kind=Transfer.Kind.REFUND).count() == 1
+    assert User.objects.get(pk=buyer.pk).balance == Decimal("40.00")
+    assert OrderLine.objects.get(pk=line.pk).refunded_quantity == 1
+    assert Product.objects.get(pk=book.pk).stock == 8
+    assert Order.objects.get(pk=order.pk).status == "partially_refunded"
+
+
+def test_the_same_checkout_refund_posted_twice_in_parallel_refunds_once():
+    from datetime import timedelta
+
+    from django.test import Client
+    from django.utils import timezone
+
+    from shop.checkout.services import pay_session
+    from shop.models import CheckoutSession, WebhookEvent
+    from wallets.models import Transfer
+
+    merchant = Organization.objects.create(name="M", slug="m", kind="merchant")
+    session = CheckoutSession.objects.create(
+        merchant=merchant,
+        amount=Decimal("8.00"),
+        unit="USD",
+        success_url="https://m.example/ok",
+        cancel_url="https://m.example/no",
+        expires_at=timezone.now() + timedelta(minutes=30),
+    )
+    buyer = User.objects.create_user("b", email="b@example.com", password="pw")
+    buyer.deposit("10.00")
+    pay_session(session, buyer, buyer.wallet)
+    client = _manager_client(merchant)
+    url = f"/shop/sales/{merchant.slug}/checkouts/{session.public_id}/refund/"
+    page = client.get(f"/shop/sales/{merchant.slug}/").content.decode()
+    data = {
+        "amount": "3.00",
+        "reason": "late",
+        "idempotency_key": _form_key(page, url, "idempotency_key"),
+    }
+    cookies = client.cookies
+
+    def post():
+        tab = Client()
+        tab.cookies = cookies
+        return tab.post(url, data).status_code
+
+    results = run_in_threads([post, post])
+    assert results == [302, 302], results
+    assert Transfer.objects.filter(kind=Transfer.Kind.REFUND).count() == 1
+    assert User.objects.get(pk=buyer.pk).balance == Decimal("5.00")
+    assert WebhookEvent.objects.filter(type="payment.refunded").count() == 1

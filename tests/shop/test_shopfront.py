@@ -1,3 +1,4 @@
+import re
 from decimal import Decimal
 
 import pytest
@@ -21,9 +22,13 @@ def catalog(make_product):
 
 
 def names(response):
-    import re
-
     return re.findall(r'<h2 class="h5 card-title"><a [^>]*>([^<]+)</a>', response.content.decode())
+
+
+def form_key(page: str, name: str = "idempotency_key", after: str = "") -> str:
+    """The hidden idempotency key named ``name`` (in the first form after ``after``)."""
+    page = page.split(after, 1)[1] if after else page
+    return re.search(rf'name="{re.escape(name)}" value="([^"]+)"', page).group(1)
 
 
 def test_catalog_search_filters_and_sort(client, catalog):
@@ -112,7 +117,11 @@ def test_sales_page_and_refund_by_a_manager(client, buyer, catalog, merchant, me
     assert page.count('id="checkouts-heading"') == 1
     response = client.post(
         f"/shop/sales/{merchant.slug}/orders/{order.number}/refund/",
-        {f"{order.number}-line_{line.pk}": 1, f"{order.number}-reason": "damaged"},
+        {
+            f"{order.number}-line_{line.pk}": 1,
+            f"{order.number}-reason": "damaged",
+            f"{order.number}-idempotency_key": form_key(page, f"{order.number}-idempotency_key"),
+        },
     )
     assert response.status_code == 302
     order.refresh_from_db()
@@ -193,9 +202,14 @@ def test_a_manager_refunds_a_checkout_payment_from_the_sales_page(
     session_id = api.post("/api/checkout/sessions/", session_body).json()["id"]
     pay_session(CheckoutSession.objects.get(public_id=session_id), buyer, buyer.wallet)
     client.force_login(merchant_manager)
-    assert session_id in client.get(f"/shop/sales/{merchant.slug}/").content.decode()
+    page = client.get(f"/shop/sales/{merchant.slug}/").content.decode()
+    assert session_id in page
     url = f"/shop/sales/{merchant.slug}/checkouts/{session_id}/refund/"
-    assert client.post(url, {"amount": "5.00", "reason": "late"}).status_code == 302
+    key = form_key(page, after=url)
+    assert (
+        client.post(url, {"amount": "5.00", "reason": "late", "idempotency_key": key}).status_code
+        == 302
+    )
     assert buyer.balance == Decimal("80.00")
     assert WebhookEvent.objects.filter(type="payment.refunded").count() == 1
     client.force_login(buyer)

@@ -1,129 +1,34 @@
-"""Writers for the embedded checkout: API keys, sessions, paying a session."""
+"""Checkout sessions: created by the merchant's server, expired by it or by time."""
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
-import secrets
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from shop.checkout.selectors import money, session_data, session_payable_problem, units
-from shop.exceptions import NotAllowed, ShopError
-from shop.models import (
-    CheckoutSession,
-    MerchantAPIKey,
-    MerchantOrigin,
-    Organization,
-    Product,
+from shop.checkout.exceptions import (
+    CheckoutRequestInvalid,
+    InvalidAPIKey,
+    SessionAlreadyPaid,
+    UnknownUnit,
 )
-from shop.selectors import can_manage_merchant, owns_wallet
+from shop.checkout.selectors import money, session_data, units
+from shop.checkout.services.origins import normalize_origin
+from shop.models import CheckoutSession, MerchantAPIKey, Organization, Product
 from shop.webhooks import emit_event
 from wallets.amounts import exact, parse_amount
-from wallets.exceptions import AmountInvalid, IdempotencyConflict, ProductNotAvailable
-from wallets.models import Transfer, Wallet
-from wallets.services import purchase_service
+from wallets.exceptions import AmountInvalid, IdempotencyConflict
 
 DEFAULT_EXPIRY = timedelta(minutes=30)
 MIN_EXPIRY = timedelta(minutes=5)
 MAX_EXPIRY = timedelta(hours=24)
-
-
-class InvalidAPIKey(ShopError):
-    default_message = "The API key is missing, unknown or revoked."
-
-
-class CheckoutRequestInvalid(ShopError):
-    default_message = "The checkout request is not valid."
-
-
-class UnknownUnit(CheckoutRequestInvalid):
-    default_message = "Unknown unit."
-
-
-class SessionNotPayable(ShopError):
-    default_message = "This checkout cannot be paid."
-
-
-class SessionAlreadyPaid(SessionNotPayable):
-    default_message = "This checkout has already been paid."
-
-
-class SessionExpired(SessionNotPayable):
-    default_message = "This checkout has expired."
-
-
-def _hash(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
-# API keys
-
-
-def create_api_key(merchant: Organization, by: Any, name: str = "") -> tuple[MerchantAPIKey, str]:
-    """Issue a key; the raw key is returned once and only its hash is kept."""
-    if not getattr(by, "is_staff", False) and not can_manage_merchant(by, merchant):
-        raise NotAllowed("Only the merchant's owners and managers can create API keys.")
-    if merchant.kind != Organization.Kind.MERCHANT:
-        raise NotAllowed("Only merchants have API keys.")
-    prefix = secrets.token_hex(6)
-    raw = f"sk_{prefix}_{secrets.token_urlsafe(32)}"
-    key = MerchantAPIKey.objects.create(
-        merchant=merchant, name=name[:60], prefix=prefix, key_hash=_hash(raw), created_by=by
-    )
-    return key, raw
-
-
-def revoke_api_key(key: MerchantAPIKey, by: Any) -> None:
-    if not getattr(by, "is_staff", False) and not can_manage_merchant(by, key.merchant_id):
-        raise NotAllowed("Only the merchant's owners and managers can revoke API keys.")
-    MerchantAPIKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(
-        revoked_at=timezone.now()
-    )
-    key.refresh_from_db(fields=["revoked_at"])
-
-
-def authenticate_api_key(raw: str | None) -> MerchantAPIKey:
-    """The active key matching ``raw`` (``sk_<prefix>_<secret>``), or InvalidAPIKey."""
-    parts = (raw or "").split("_", 2)
-    if len(parts) != 3 or parts[0] != "sk":
-        raise InvalidAPIKey()
-    key = MerchantAPIKey.objects.select_related("merchant").filter(prefix=parts[1]).first()
-    # Hash even when the prefix is unknown so timing does not tell them apart.
-    digest = _hash(raw or "")
-    if key is None or not hmac.compare_digest(digest, key.key_hash) or not key.is_active:
-        raise InvalidAPIKey()
-    MerchantAPIKey.objects.filter(pk=key.pk).update(last_used_at=timezone.now())
-    return key
-
-
-def normalize_origin(origin: str) -> str:
-    parts = urlsplit((origin or "").strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise CheckoutRequestInvalid(f"'{origin}' is not an origin (scheme://host[:port]).")
-    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
-        raise CheckoutRequestInvalid(f"'{origin}' is not an origin (scheme://host[:port]).")
-    default_port = {"http": 80, "https": 443}[parts.scheme]
-    port = f":{parts.port}" if parts.port and parts.port != default_port else ""
-    return f"{parts.scheme}://{parts.hostname.lower()}{port}"
-
-
-def add_allowed_origin(merchant: Organization, origin: str, by: Any) -> MerchantOrigin:
-    if not getattr(by, "is_staff", False) and not can_manage_merchant(by, merchant):
-        raise NotAllowed("Only the merchant's owners and managers can allow origins.")
-    value = normalize_origin(origin)
-    return MerchantOrigin.objects.get_or_create(merchant=merchant, origin=value)[0]
-
-
-# Sessions
 
 
 def _text(payload: dict, name: str, limit: int) -> str:
@@ -348,58 +253,6 @@ def expire_due_sessions(limit: int = 500) -> int:
     return count
 
 
-def _not_payable(session: CheckoutSession) -> SessionNotPayable:
-    problem = session_payable_problem(session)
-    if problem and "paid" in problem:
-        return SessionAlreadyPaid(problem)
-    if problem:
-        return SessionExpired(problem)
-    return SessionNotPayable()
-
-
-def pay_session(session: CheckoutSession, user: Any, wallet: Wallet) -> Transfer:
-    """Pay a session from one of ``user``'s wallets, once.
-
-    The engine locks the session row (it is the product) before the wallets,
-    asks ``can_buy`` under that lock and calls back ``record_session_payment``
-    in the same transaction, which marks it complete and writes the webhook
-    event. A second confirm, by anyone, raises SessionAlreadyPaid.
-    """
-    if not owns_wallet(user, wallet):
-        raise NotAllowed("You can only pay from your own wallets.")
-    session.refresh_from_db()
-    if session_payable_problem(session):
-        raise _not_payable(session)
-    try:
-        return purchase_service().pay(
-            wallet,
-            session,
-            meta={"checkout_session": session.public_id},
-            idempotency_key=f"checkout:{session.public_id}",
-            customer=user,
-        )
-    except ProductNotAvailable:
-        session.refresh_from_db()
-        raise _not_payable(session) from None
-
-
-def record_session_payment(session: CheckoutSession, customer: Any, transfer: Transfer) -> None:
-    """Engine callback inside the payment's transaction, with the session locked."""
-    now = timezone.now()
-    updated = CheckoutSession.objects.filter(
-        pk=session.pk, status=CheckoutSession.Status.OPEN, payment__isnull=True
-    ).update(
-        status=CheckoutSession.Status.COMPLETE,
-        payment=transfer,
-        paid_by=customer,
-        completed_at=now,
-    )
-    if updated != 1:
-        raise SessionAlreadyPaid()
-    session.refresh_from_db()
-    emit_event(session.merchant, "checkout.session.completed", session_data(session))
-
-
 def cancel_url_for(session: CheckoutSession) -> str:
     """Cancelling leaves the session open until it expires, as with Stripe."""
     return session.cancel_url
@@ -408,59 +261,3 @@ def cancel_url_for(session: CheckoutSession) -> str:
 def success_url_for(session: CheckoutSession) -> str:
     separator = "&" if "?" in session.success_url else "?"
     return f"{session.success_url}{separator}session_id={session.public_id}"
-
-
-def ensure_demo_merchant(origin: str) -> Organization:
-    """The demo shop's merchant, allowed to embed from ``origin`` (DEBUG and tests only)."""
-    merchant, _ = Organization.objects.get_or_create(
-        slug="demo-merchant",
-        defaults={"name": "Demo Shop", "kind": Organization.Kind.MERCHANT},
-    )
-    MerchantOrigin.objects.get_or_create(merchant=merchant, origin=normalize_origin(origin))
-    return merchant
-
-
-@exact
-def refund_session_payment(
-    session: CheckoutSession, by: Any, amount: Any = None, reason: str = ""
-) -> Transfer:
-    """Refund a paid session in full or in part and tell the merchant (``payment.refunded``).
-
-    The merchant's managers may refund; staff may too, with a reason that goes
-    to the audit log. The event is written in the refund's transaction.
-    """
-    from shop.services import is_staff_refund
-    from wallets import moderation
-    from wallets.services import transfer_service
-
-    manager = can_manage_merchant(by, session.merchant_id)
-    if not manager and not moderation.can(by, moderation.Action.REFUND_TRANSFER):
-        raise NotAllowed("Only staff or the merchant's managers can refund this payment.")
-    with transaction.atomic():
-        locked = CheckoutSession.objects.select_for_update().get(pk=session.pk)
-        if locked.payment_id is None:
-            raise SessionNotPayable("This checkout has not been paid.")
-        before = str(locked.payment.refunded_amount)
-        refund = transfer_service().refund(
-            locked.payment,
-            amount,
-            meta={"checkout_session": locked.public_id, "reason": reason[:200]},
-        )
-        locked.payment.refresh_from_db()
-        if is_staff_refund(by, locked.merchant_id):
-            if not reason.strip():
-                raise moderation.ReasonRequired()
-            moderation.record(
-                actor=by,
-                action=moderation.Action.REFUND_TRANSFER,
-                target=locked.payment,
-                reason=reason.strip(),
-                before={"refunded_amount": before},
-                after={"refunded_amount": str(locked.payment.refunded_amount)},
-                amount=refund.received,
-                unit=locked.unit,
-            )
-        data = session_data(locked)
-        data["refund"] = {"id": str(refund.uuid), "amount": money(refund.received, locked.unit)}
-        emit_event(locked.merchant, "payment.refunded", data)
-    return refund

@@ -1,0 +1,35 @@
+"""The embedded checkout's errors; each has a ``code`` callers branch on."""
+
+from __future__ import annotations
+
+from shop.exceptions import ShopError
+
+
+class InvalidAPIKey(ShopError):
+    default_message = "The API key is missing, unknown or revoked."
+    code = "invalid_api_key"
+
+
+class CheckoutRequestInvalid(ShopError):
+    default_message = "The checkout request is not valid."
+    code = "checkout_request_invalid"
+
+
+class UnknownUnit(CheckoutRequestInvalid):
+    default_message = "Unknown unit."
+    code = "unknown_unit"
+
+
+class SessionNotPayable(ShopError):
+    default_message = "This checkout cannot be paid."
+    code = "session_not_payable"
+
+
+class SessionAlreadyPaid(SessionNotPayable):
+    default_message = "This checkout has already been paid."
+    code = "session_already_paid"
+
+
+class SessionExpired(SessionNotPayable):
+    default_message = "This checkout has expired."
+    code = "session_expired"
