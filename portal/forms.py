@@ -10,7 +10,12 @@ from django import forms
 from django.conf import settings
 from django.db.models import QuerySet
 
-from wallets.exceptions import IdempotencyConflict, WalletError
+from portal.services import (
+    RecipientNotFound,
+    RecipientUnavailable,
+    TransferToSelf,
+)
+from wallets.exceptions import ErrorCode, WalletError
 from wallets.models import Wallet
 
 
@@ -18,15 +23,24 @@ def new_idempotency_key() -> str:
     return uuid.uuid4().hex
 
 
-class IdempotencyKeyMixin(forms.Form):
-    """A hidden key generated when the form is first shown: resubmitting it moves money once.
+class WalletErrorsMixin(forms.Form):
+    """Engine errors become form errors next to the field named in ``ERROR_FIELDS``.
 
-    Engine errors become form errors next to the field named in ``ERROR_FIELDS`` (looked up
-    along the error's class hierarchy by class name), or above the form.
+    Keys are error codes (``wallets.exceptions.ErrorCode`` values, or the codes of the
+    portal's own errors): callers branch on what went wrong, never on message text or
+    class names. An unknown code goes above the form.
     """
 
-    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
     ERROR_FIELDS: dict[str, str | None] = {}
+
+    def add_wallet_error(self, error: WalletError) -> None:
+        self.add_error(self.ERROR_FIELDS.get(str(error.code)), error.message)
+
+
+class IdempotencyKeyMixin(WalletErrorsMixin):
+    """A hidden key generated when the form is first shown: resubmitting it moves money once."""
+
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -34,7 +48,7 @@ class IdempotencyKeyMixin(forms.Form):
             self.initial.setdefault("idempotency_key", new_idempotency_key())
 
     def add_wallet_error(self, error: WalletError) -> None:
-        if isinstance(error, IdempotencyConflict):
+        if error.code == ErrorCode.IDEMPOTENCY_CONFLICT:
             # The key already moved money for other details (e.g. edited after going back):
             # a fresh key lets the user send this as a new operation, knowingly.
             self.data = self.data.copy()
@@ -45,15 +59,7 @@ class IdempotencyKeyMixin(forms.Form):
                 "Check the details and submit again to make a new one.",
             )
             return
-        field = next(
-            (
-                self.ERROR_FIELDS[klass.__name__]
-                for klass in type(error).__mro__
-                if klass.__name__ in self.ERROR_FIELDS
-            ),
-            None,
-        )
-        self.add_error(field, error.message)
+        super().add_wallet_error(error)
 
 
 class WalletChoiceField(forms.ModelChoiceField):
@@ -69,7 +75,7 @@ class HolderChoiceField(forms.ChoiceField):
     """Values are ``me`` or ``org:<pk>``; the view supplies only holders the user may act for."""
 
 
-class OpenWalletForm(forms.Form):
+class OpenWalletForm(WalletErrorsMixin, forms.Form):
     holder = HolderChoiceField(label="Holder")
     name = forms.CharField(max_length=100)
     slug = forms.SlugField(
@@ -96,6 +102,12 @@ class OpenWalletForm(forms.Form):
         self.helper = FormHelper()
         self.helper.form_tag = False
 
+    ERROR_FIELDS = {
+        ErrorCode.WALLET_EXISTS: "slug",
+        ErrorCode.WALLET_INVALID: None,
+        ErrorCode.AMOUNT_INVALID: "decimal_places",
+    }
+
     def clean_unit(self) -> str:
         return self.cleaned_data["unit"].upper()
 
@@ -114,15 +126,17 @@ class TransferForm(IdempotencyKeyMixin, forms.Form):
 
     # Which field an engine error belongs to, so it shows next to the right input.
     ERROR_FIELDS = {
-        "InsufficientFunds": "amount",
-        "AmountInvalid": "amount",
-        "RecipientNotFound": "recipient",
-        "TransferToSelf": "recipient",
-        "SameWallet": "recipient",
-        "UnitMismatch": "recipient",
-        "RecipientUnavailable": "recipient",
-        "WalletNotFound": "recipient",
-        "WalletFrozen": "source",
+        ErrorCode.INSUFFICIENT_FUNDS: "amount",
+        ErrorCode.AMOUNT_INVALID: "amount",
+        ErrorCode.RISK_LIMIT_EXCEEDED: "amount",
+        RecipientNotFound.code: "recipient",
+        TransferToSelf.code: "recipient",
+        ErrorCode.SAME_WALLET: "recipient",
+        ErrorCode.UNIT_MISMATCH: "recipient",
+        RecipientUnavailable.code: "recipient",
+        ErrorCode.WALLET_NOT_FOUND: "recipient",
+        # Only ever the sender's own wallet (see portal.services._as_sender).
+        ErrorCode.WALLET_FROZEN: "source",
     }
 
     def __init__(self, *args: Any, wallets: QuerySet[Wallet], **kwargs: Any) -> None:
@@ -141,9 +155,9 @@ class MoneyRequestForm(IdempotencyKeyMixin, forms.Form):
     reference = forms.CharField(max_length=140)
 
     ERROR_FIELDS = {
-        "AmountInvalid": "amount",
-        "InsufficientFunds": "amount",
-        "WalletFrozen": "wallet",
+        ErrorCode.AMOUNT_INVALID: "amount",
+        ErrorCode.INSUFFICIENT_FUNDS: "amount",
+        ErrorCode.WALLET_FROZEN: "wallet",
     }
 
     def __init__(self, *args: Any, wallets: QuerySet[Wallet], kind: str, **kwargs: Any) -> None:
@@ -171,11 +185,12 @@ class ExchangeForm(IdempotencyKeyMixin, forms.Form):
     quoted_rate = forms.DecimalField(required=False, widget=forms.HiddenInput)
 
     ERROR_FIELDS = {
-        "AmountInvalid": "amount",
-        "InsufficientFunds": "amount",
-        "SameWallet": "to_wallet",
-        "ExchangeRateUnavailable": "to_wallet",
-        "WalletFrozen": None,
+        ErrorCode.AMOUNT_INVALID: "amount",
+        ErrorCode.INSUFFICIENT_FUNDS: "amount",
+        ErrorCode.SAME_WALLET: "to_wallet",
+        ErrorCode.EXCHANGE_RATE_UNAVAILABLE: "to_wallet",
+        # Either wallet may be the frozen one; both are the holder's own.
+        ErrorCode.WALLET_FROZEN: None,
     }
 
     def __init__(self, *args: Any, wallets: QuerySet[Wallet], **kwargs: Any) -> None:

@@ -15,7 +15,7 @@ from django.http import Http404
 
 from portal.models import User
 from shop.models import Membership, Organization
-from wallets.models import Transaction, Transfer, Wallet
+from wallets.models import Transaction, Transfer, TransferHold, Wallet
 from wallets.selectors import transaction_history as wallet_transaction_history
 
 
@@ -100,11 +100,29 @@ def recent_activity(user: User, limit: int = 10) -> list[Transaction]:
 
 
 def pending_for_user(user: User) -> QuerySet[Transaction]:
+    """Pending rows of the user's wallets, with the held transfer a withdrawal reserves."""
     return (
-        Transaction.objects.select_related("wallet")
+        Transaction.objects.select_related("wallet", "transfer_hold__to_wallet__holder_type")
+        .prefetch_related("transfer_hold__to_wallet__holder")
         .filter(wallet__in=wallets_for_user(user), state=Transaction.State.PENDING)
         .order_by("created_at", "id")
     )
+
+
+def hold_for(tx: Transaction) -> TransferHold | None:
+    """The held transfer a pending withdrawal reserves its amount for, if any."""
+    try:
+        return tx.transfer_hold
+    except TransferHold.DoesNotExist:
+        return None
+
+
+def holder_name(wallet: Wallet) -> str:
+    """A wallet's holder as a person reads it: full name or username, or the organization."""
+    holder = wallet.holder
+    if isinstance(holder, User):
+        return holder.get_full_name() or holder.username
+    return str(holder)
 
 
 def holder_label(wallet: Wallet) -> str:
@@ -191,10 +209,7 @@ def counterparty_label(tx: Transaction) -> str:
         return ""
     if other.holder_type_id == tx.wallet.holder_type_id and other.holder_id == tx.wallet.holder_id:
         return f"Own wallet: {other.name}"
-    holder = other.holder
-    if isinstance(holder, User):
-        return holder.get_full_name() or holder.username
-    return str(holder)
+    return holder_name(other)
 
 
 def counterparty_transfer(tx: Transaction) -> Transfer | None:

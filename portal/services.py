@@ -1,19 +1,29 @@
 """Portal-level orchestration on top of the wallet engine's public API.
 
-- The engine's ``get_wallet`` is get-or-create; the portal needs "open a new wallet, and
-  refuse if that slug is taken", so that refusal lives here.
-- Transfers have a review step: ``plan_transfer`` runs the checks the engine will run
-  (amount, frozen, funds, units, self) without moving money, so the review can show the
-  balance after; ``execute_transfer`` then calls the engine, which checks again under lock.
-  The engine has no dry-run call, so the plan reuses its amount parser and its frozen and
-  funds checks (``wallets.amounts``, ``wallets.ledger``) to give the same messages.
+The engine owns every check that protects money (amounts, freezes, funds, units, risk
+rules) and runs it again under its locks; the portal adds only its own rules on top:
+
+- Opening a wallet refuses a taken slug (``WalletService.open_wallet``); the portal only
+  words the refusal for the person asking.
+- Transfers have a review step. ``route_transfer`` applies the portal's rules (the
+  recipient is an account, not yourself, and which of the recipient's wallets takes the
+  unit); ``plan_transfer`` adds the engine's ``preview`` (which never writes) to show the
+  balance after, and whether the transfer will be held for review. ``execute_transfer``
+  then calls the engine, which returns the transfer or, when a risk rule holds it, the
+  ``TransferHold`` reserving the amount.
 - Exchanges are quoted with ``ExchangeService.quote`` and confirmed at the quoted rate only.
 - Top-up and payout requests are pending deposits and withdrawals; a holder may cancel a
-  pending withdrawal (``reject_transaction`` with state ``canceled``).
+  pending withdrawal (``reject_transaction`` with state ``canceled``), which also cancels
+  the held transfer it reserves, if any.
+
+A sender only ever learns about their own wallet's freeze, in the words meant for the
+holder (``WalletFrozen`` names the frozen wallet, so no message text is compared).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -25,48 +35,80 @@ from django.core.cache import cache
 from portal.models import User
 from portal.ops.metrics import count_wallet_failures
 from wallets import conf as wallets_conf
-from wallets.amounts import exact, parse_amount
-from wallets.exceptions import SameWallet, UnitMismatch, WalletError, WalletFrozen
-from wallets.ledger import ensure_active, ensure_available
-from wallets.models import Transaction, Transfer, Wallet
+from wallets.amounts import exact
+from wallets.exceptions import (
+    SameWallet,
+    UnitMismatch,
+    WalletAlreadyExists,
+    WalletError,
+    WalletFrozen,
+)
+from wallets.models import Transaction, Transfer, TransferHold, Wallet
 from wallets.services import exchange_service, transfer_service, wallet_service
 
 
-class WalletAlreadyExists(WalletError):
-    default_message = "A wallet with that slug already exists."
-
-
 def open_wallet(holder: Any, *, slug: str, name: str, unit: str, decimal_places: int) -> Wallet:
-    if holder.has_wallet(slug):
-        raise WalletAlreadyExists(f"You already have a wallet with the slug '{slug}'.")
-    return holder.get_wallet(slug, name=name, unit=unit, decimal_places=decimal_places)
-
-
-@dataclass(frozen=True)
-class TransferPlan:
-    """What a transfer would do, shown on the review step before any money moves."""
-
-    source: Wallet
-    recipient: User
-    destination: Wallet | None  # None: the recipient's default wallet opens on arrival
-    amount: Decimal
-    available_after: Decimal
-    balance_after: Decimal
-    needs_reauthentication: bool
+    """A new wallet for ``holder``; the engine refuses a slug the holder already uses."""
+    try:
+        return wallet_service().open_wallet(
+            holder, slug, name=name, unit=unit, decimal_places=decimal_places
+        )
+    except WalletAlreadyExists as error:
+        # The engine names the holder by its model; the person asking is "you".
+        who = "You already have" if isinstance(holder, User) else f"{holder} already has"
+        raise WalletAlreadyExists(f"{who} a wallet with the slug '{slug}'.") from error
 
 
 class RecipientNotFound(WalletError):
     default_message = "No account matches that email or username."
+    code = "recipient_not_found"
 
 
 class TransferToSelf(SameWallet):
     default_message = (
         "You cannot send money to yourself. Use Exchange to move between your wallets."
     )
+    code = "transfer_to_self"
 
 
 class RecipientUnavailable(WalletError):
     default_message = "The recipient cannot receive money right now."
+    code = "recipient_unavailable"
+
+
+@dataclass(frozen=True)
+class TransferRoute:
+    """Where a transfer goes, by the portal's rules; no engine check has run yet."""
+
+    source: Wallet
+    recipient: User
+    destination: Wallet | None  # None: the recipient's default wallet opens on arrival
+
+    @property
+    def target(self) -> Wallet | User:
+        """What the engine is given: the chosen wallet, or the recipient (default wallet)."""
+        return self.destination or self.recipient
+
+
+@dataclass(frozen=True)
+class TransferPlan:
+    """What a transfer would do, shown on the review step before any money moves."""
+
+    route: TransferRoute
+    amount: Decimal
+    available_after: Decimal
+    balance_after: Decimal
+    needs_reauthentication: bool
+    # A risk rule will hold it: the amount is reserved until staff decide.
+    held_for_review: bool
+
+    @property
+    def source(self) -> Wallet:
+        return self.route.source
+
+    @property
+    def recipient(self) -> User:
+        return self.route.recipient
 
 
 # Each lookup answers "does this address have an account?"; cap how fast anyone can ask.
@@ -97,76 +139,79 @@ def needs_reauthentication(unit: str, amount: Decimal) -> bool:
     return limit is not None and amount >= Decimal(str(limit))
 
 
-@exact
-def plan_transfer(
-    source: Wallet,
-    sender: User,
-    recipient: User | None,
-    amount: Any,
-    *,
-    check_balance: bool = True,
-) -> TransferPlan:
-    """Check a transfer as far as possible without moving money; raise the engine's errors.
-
-    On confirmation ``check_balance`` is off: a resubmitted form must reach the engine,
-    which answers a repeated idempotency key with the first transfer before it looks at
-    funds or freezes (which the first transfer changed).
-    """
+def route_transfer(source: Wallet, sender: User, recipient: User | None) -> TransferRoute:
+    """The portal's own rules: a known recipient, not yourself, a wallet in the unit."""
     if recipient is None:
         raise RecipientNotFound()
-    if (
-        recipient.pk == sender.pk
-        and source.holder_type_id == _user_type_id()
-        and (source.holder_id == str(sender.pk))
-    ):
+    own_wallet = source.holder_type_id == _user_type_id() and source.holder_id == str(sender.pk)
+    if recipient.pk == sender.pk and own_wallet:
         raise TransferToSelf()
     destination = recipient_wallet(recipient, source.unit)
-    if destination is None and source.unit != wallets_conf.get("DEFAULT_UNIT"):
+    if destination is None and (
+        source.unit != wallets_conf.get("DEFAULT_UNIT")
+        or recipient.has_wallet(wallets_conf.get("DEFAULT_SLUG"))
+    ):
+        # Say which unit is missing, never which units the recipient does hold.
         raise UnitMismatch(f"The recipient has no {source.unit} wallet.")
     if destination is not None and destination.pk == source.pk:
         raise TransferToSelf()
-    places = (
-        source.decimal_places
-        if destination is None
-        else min(source.decimal_places, destination.decimal_places)
-    )
-    value = parse_amount(amount, places)
-    if check_balance:
-        ensure_active(source)
-        if destination is not None and destination.is_frozen:
-            raise RecipientUnavailable()
-        ensure_available(source, value)
+    return TransferRoute(source=source, recipient=recipient, destination=destination)
+
+
+@exact
+def plan_transfer(
+    source: Wallet, sender: User, recipient: User | None, amount: Any
+) -> TransferPlan:
+    """Check a transfer without moving money: the portal's rules, then the engine's preview.
+
+    Raises what the transfer would raise now; the transfer checks again under its locks.
+    """
+    route = route_transfer(source, sender, recipient)
+    with _as_sender(source):
+        quote = transfer_service().preview(source, route.target, amount)
     return TransferPlan(
-        source=source,
-        recipient=recipient,
-        destination=destination,
-        amount=value,
-        available_after=source.available - value,
-        balance_after=source.balance - value,
-        needs_reauthentication=needs_reauthentication(source.unit, value),
+        route=route,
+        amount=quote.amount,
+        available_after=quote.available_after,
+        balance_after=quote.balance_after,
+        needs_reauthentication=needs_reauthentication(source.unit, quote.amount),
+        held_for_review=quote.review is not None,
     )
 
 
 def execute_transfer(
-    plan: TransferPlan, *, note: str, initiated_by: User, idempotency_key: str
-) -> Transfer:
-    """Move the money through the engine's transfer service (once per idempotency key)."""
+    source: Wallet,
+    sender: User,
+    recipient: User | None,
+    amount: Decimal,
+    *,
+    note: str,
+    idempotency_key: str,
+) -> Transfer | TransferHold:
+    """Move the money through the engine (once per idempotency key).
+
+    Returns the transfer, or the hold when a risk rule keeps it for review. No preview
+    runs first: a resubmitted form must reach the engine, which answers a repeated key
+    with the first result before it looks at funds or freezes (which that result changed).
+    """
+    route = route_transfer(source, sender, recipient)
     meta = {"note": note} if note else {}
-    if plan.source.holder_type_id != _user_type_id():
-        meta["initiated_by"] = initiated_by.username
+    if source.holder_type_id != _user_type_id():
+        meta["initiated_by"] = sender.username
+    with count_wallet_failures("transfer"), _as_sender(route.source):
+        return transfer_service().transfer(
+            route.source, route.target, amount, meta=meta, idempotency_key=idempotency_key
+        )
+
+
+@contextmanager
+def _as_sender(source: Wallet) -> Iterator[None]:
+    """A freeze of the sender's own wallet is theirs to read; any other one is not."""
     try:
-        with count_wallet_failures("transfer"):
-            return transfer_service().transfer(
-                plan.source,
-                plan.destination or plan.recipient,
-                plan.amount,
-                meta=meta,
-                idempotency_key=idempotency_key,
-            )
-    except WalletFrozen:
-        # The engine names the frozen wallet and why; the sender may only learn about theirs.
-        plan.source.refresh_from_db(fields=["is_frozen", "frozen_reason"])
-        if plan.source.is_frozen:
+        yield
+    except WalletFrozen as error:
+        frozen = error.wallet
+        if frozen is not None and frozen.pk == source.pk:
             raise
         raise RecipientUnavailable() from None
 
@@ -199,9 +244,11 @@ def request_payout(
 
 class NotCancelable(WalletError):
     default_message = "Only a pending withdrawal can be canceled."
+    code = "not_cancelable"
 
 
 def cancel_pending_withdrawal(tx: Transaction, *, canceled_by: User) -> Transaction:
+    """Release a pending withdrawal's hold; a held transfer it reserves is canceled with it."""
     if tx.type != Transaction.Type.WITHDRAW or not tx.is_pending:
         raise NotCancelable()
     return wallet_service().reject_transaction(
@@ -218,15 +265,9 @@ class ExchangeQuote:
     received: Decimal
 
 
-class RateChanged(WalletError):
-    default_message = "The exchange rate changed since you reviewed it. Check the new quote."
-
-
 def quote_exchange(source: Wallet, destination: Wallet, amount: Any) -> ExchangeQuote:
-    """The engine's quote, plus the funds and freeze checks the exchange itself will make."""
+    """The engine's quote: rate, result, and the freeze and funds checks of the exchange."""
     value, rate, received = exchange_service().quote(source, destination, amount)
-    ensure_active(source, destination)
-    ensure_available(source, value)
     return ExchangeQuote(source, destination, value, rate, received)
 
 
@@ -239,13 +280,13 @@ def execute_exchange(
     idempotency_key: str,
 ) -> Transfer:
     with count_wallet_failures("exchange"):
-        _, rate, _ = exchange_service().quote(source, destination, amount)
-        if quoted_rate is not None and rate != quoted_rate:
-            raise RateChanged()
+        # The engine compares the rate under its locks, after the key: a
+        # resubmitted form gets its first exchange back even if the rate moved.
         return exchange_service().exchange(
             source.holder,
             source.slug,
             destination.slug,
             amount,
             idempotency_key=idempotency_key,
+            expected_rate=quoted_rate,
         )

@@ -1,10 +1,21 @@
-"""Forms of the staff console: every action asks for a reason."""
+"""Forms of the staff console: every action asks for a reason and carries an idempotency key.
+
+The key is generated when the form is first shown (``IdempotencyKeyMixin``) and handed to
+the engine, so a form submitted twice (double click, retry, two tabs) acts once and writes
+one audit entry.
+"""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
 from django import forms
+
+from portal.forms import IdempotencyKeyMixin
+from wallets.exceptions import ErrorCode
+from wallets.models import Wallet
+
+AUDIT_HELP = "Recorded in the audit log with your name, the time and your IP address."
 
 
 class HolderSearchForm(forms.Form):
@@ -16,13 +27,18 @@ class HolderSearchForm(forms.Form):
     )
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(IdempotencyKeyMixin, forms.Form):
     reason = forms.CharField(
         label="Reason",
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Recorded in the audit log with your name, the time and your IP address.",
+        help_text=AUDIT_HELP,
     )
+
+    ERROR_FIELDS = {
+        ErrorCode.REASON_REQUIRED: "reason",
+        ErrorCode.TEXT_INVALID: "reason",
+    }
 
     def clean_reason(self) -> str:
         reason = self.cleaned_data["reason"].strip()
@@ -37,6 +53,32 @@ class QueueDecisionForm(ReasonForm):
     reason = forms.CharField(label="Reason", max_length=500)
 
 
+class FreezeForm(ReasonForm):
+    """What the holder is told, and what only staff read."""
+
+    message = forms.CharField(
+        label="Message to the holder",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=(
+            "Optional. The holder sees this on their wallet. Left empty, they see: "
+            f"“{Wallet.FROZEN_DEFAULT_MESSAGE}”"
+        ),
+    )
+    reason = forms.CharField(
+        label="Staff note / reason",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=f"Staff only: the holder never sees it. {AUDIT_HELP}",
+    )
+
+    field_order = ["message", "reason", "idempotency_key"]
+
+    def clean_message(self) -> str:
+        return self.cleaned_data["message"].strip()
+
+
 class RefundTransferForm(ReasonForm):
     amount = forms.DecimalField(
         label="Amount to refund",
@@ -46,3 +88,11 @@ class RefundTransferForm(ReasonForm):
         decimal_places=8,
         help_text="Leave empty to refund all that is left.",
     )
+
+    ERROR_FIELDS = {
+        **ReasonForm.ERROR_FIELDS,
+        ErrorCode.AMOUNT_INVALID: "amount",
+        ErrorCode.REFUND_EXCEEDS_TRANSFER: "amount",
+    }
+
+    field_order = ["amount", "reason", "idempotency_key"]

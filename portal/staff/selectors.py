@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Q, QuerySet
+from django.db.models import CharField, Q, QuerySet
+from django.db.models.functions import Cast
 from django.http import Http404
 
 from portal import selectors as portal_selectors
 from portal.models import User
 from shop.models import Order, Organization, WebhookDelivery
-from wallets.models import AuditEntry, Transaction, Transfer, Wallet
+from wallets import selectors as wallet_selectors
+from wallets.models import AuditEntry, Transaction, Transfer, TransferHold, Wallet
 
 HOLDER_MODELS: dict[str, type] = {"user": User, "organization": Organization}
 SEARCH_LIMIT = 50
@@ -55,21 +57,47 @@ def wallets_of(obj: Any) -> QuerySet[Wallet]:
 
 
 def recent_transfers(wallets: QuerySet[Wallet], limit: int = 20) -> QuerySet[Transfer]:
-    ids = list(wallets.values_list("pk", flat=True))
+    """Transfers in or out of these wallets, newest first, with both holders loaded."""
     return (
-        Transfer.objects.filter(Q(from_wallet_id__in=ids) | Q(to_wallet_id__in=ids))
-        .select_related("from_wallet", "to_wallet")
+        Transfer.objects.filter(Q(from_wallet__in=wallets) | Q(to_wallet__in=wallets))
+        .select_related("from_wallet__holder_type", "to_wallet__holder_type")
+        .prefetch_related("from_wallet__holder", "to_wallet__holder")
         .order_by("-created_at", "-id")[:limit]
     )
 
 
-def audit_for_wallets(wallets: QuerySet[Wallet], limit: int = 20) -> QuerySet[AuditEntry]:
-    """Recent staff actions on these wallets (freezes, adjustments), newest first."""
-    wallet_type = ContentType.objects.get_for_model(Wallet)
-    ids = [str(pk) for pk in wallets.values_list("pk", flat=True)]
-    return AuditEntry.objects.filter(target_type=wallet_type, target_id__in=ids).order_by(
-        "-created_at", "-id"
-    )[:limit]
+def _ids_as_text(queryset: QuerySet) -> QuerySet:
+    """Primary keys as text, to match ``AuditEntry.target_id`` inside one SQL query."""
+    return queryset.order_by().annotate(target=Cast("pk", CharField())).values("target")
+
+
+def audit_for_holder(obj: Any, wallets: QuerySet[Wallet], limit: int = 30) -> QuerySet[AuditEntry]:
+    """Staff actions on a holder's money, newest first: on the wallets themselves, and on
+    their transactions, transfers (either side), held transfers and orders."""
+    targets = {
+        Wallet: wallets,
+        Transaction: Transaction.objects.filter(wallet__in=wallets),
+        Transfer: Transfer.objects.filter(Q(from_wallet__in=wallets) | Q(to_wallet__in=wallets)),
+        TransferHold: TransferHold.objects.filter(
+            Q(from_wallet__in=wallets) | Q(to_wallet__in=wallets)
+        ),
+        Order: _orders_query(obj, wallets),
+    }
+    types = ContentType.objects.get_for_models(*targets)
+    matches = Q()
+    for model, rows in targets.items():
+        matches |= Q(target_type=types[model], target_id__in=_ids_as_text(rows))
+    return (
+        AuditEntry.objects.filter(matches)
+        .select_related("target_type")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def _orders_query(obj: Any, wallets: QuerySet[Wallet]) -> QuerySet[Order]:
+    """Orders the holder bought, or paid from one of its wallets."""
+    bought = Q(buyer=obj) if isinstance(obj, User) else Q()
+    return Order.objects.filter(bought | Q(wallet__in=wallets))
 
 
 def orders_of(obj: Any, limit: int = 20) -> QuerySet[Order]:
@@ -111,14 +139,29 @@ def order(number: str) -> Order:
         raise Http404("No such order.") from None
 
 
-def moderation_queue() -> QuerySet[Transaction]:
-    """Pending top-ups, payouts and transfers held by risk rules, oldest first."""
+def pending_for_review() -> QuerySet[Transaction]:
+    """The engine's queue of top-ups and payouts, with the holders the rows name."""
+    return wallet_selectors.pending_for_review().prefetch_related("wallet__holder")
+
+
+def open_transfer_holds() -> QuerySet[TransferHold]:
+    """The engine's held transfers, with both holders the rows name."""
     return (
-        Transaction.objects.filter(state=Transaction.State.PENDING)
-        .select_related("wallet", "wallet__holder_type")
-        .prefetch_related("wallet__holder")
-        .order_by("created_at", "id")
+        wallet_selectors.open_transfer_holds()
+        .select_related("from_wallet__holder_type", "to_wallet__holder_type")
+        .prefetch_related("from_wallet__holder", "to_wallet__holder")
     )
+
+
+def transfer_hold(hold_uuid: Any) -> TransferHold:
+    try:
+        return TransferHold.objects.select_related("from_wallet", "to_wallet").get(uuid=hold_uuid)
+    except TransferHold.DoesNotExist:
+        raise Http404("No such held transfer.") from None
+
+
+def queue_size() -> int:
+    return pending_for_review().count() + open_transfer_holds().count()
 
 
 def failed_webhook_deliveries() -> int:

@@ -65,7 +65,7 @@ def open_wallet_view(request: HtmxHttpRequest) -> HttpResponse:
                 decimal_places=data["decimal_places"],
             )
         except WalletError as error:
-            form.add_error(None, error.message)
+            form.add_wallet_error(error)
         else:
             messages.success(request, f"Opened the wallet “{wallet.name}”.")
             return redirect_after_post(

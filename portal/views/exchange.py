@@ -10,11 +10,12 @@ from django.views.decorators.http import require_POST
 
 from portal import selectors
 from portal.forms import ExchangeForm
-from portal.services import ExchangeQuote, RateChanged, execute_exchange, quote_exchange
+from portal.services import ExchangeQuote, execute_exchange, quote_exchange
 from portal.views.base import HtmxHttpRequest, partial, redirect_after_post
-from wallets.exceptions import WalletError
+from wallets.exceptions import ExchangeRateChanged, WalletError
 
 TEMPLATE = "portal/exchange.html"
+RATE_CHANGED_NOTICE = "The exchange rate changed since you reviewed it. Check the new quote."
 
 
 def _form(request: HtmxHttpRequest, data: dict | None = None) -> ExchangeForm:
@@ -62,11 +63,16 @@ def exchange_confirm(request: HtmxHttpRequest) -> HttpResponse:
                 quoted_rate=data["quoted_rate"],
                 idempotency_key=data["idempotency_key"],
             )
-        except RateChanged as error:
-            quote = quote_exchange(data["from_wallet"], data["to_wallet"], data["amount"])
-            context = _review_context(form, quote)
-            context["notice"] = error.message
-            return _render(request, context)
+        except ExchangeRateChanged:
+            # Nothing moved: show the new quote for review instead.
+            try:
+                quote = quote_exchange(data["from_wallet"], data["to_wallet"], data["amount"])
+            except WalletError as error:
+                form.add_wallet_error(error)
+            else:
+                context = _review_context(form, quote)
+                context["notice"] = RATE_CHANGED_NOTICE
+                return _render(request, context)
         except WalletError as error:
             form.add_wallet_error(error)
         else:

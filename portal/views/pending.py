@@ -46,7 +46,8 @@ def cancel_pending(request: HtmxHttpRequest, tx_uuid: str) -> HttpResponse:
         messages.error(request, error.message)
         error_message = error.message
     else:
-        messages.success(request, "The withdrawal was canceled and its amount released.")
+        what = "transfer" if selectors.hold_for(tx) else "withdrawal"
+        messages.success(request, f"The {what} was canceled and its amount released.")
         error_message = ""
     if not request.htmx:
         return redirect("portal:pending")

@@ -10,7 +10,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseClientRedirect, push_url, trigger_client_event
+from django_htmx.http import push_url, trigger_client_event
 
 from portal import selectors
 from portal.forms import TransferForm
@@ -21,12 +21,15 @@ from portal.services import (
     plan_transfer,
     recipient_lookup_allowed,
 )
-from portal.views.base import HtmxHttpRequest, partial
+from portal.views.base import HtmxHttpRequest, partial, redirect_after_post
 from wallets.exceptions import WalletError
-from wallets.models import Transfer
-from wallets.risk import TransferHeldForReview
+from wallets.models import Transfer, TransferHold
 
 TEMPLATE = "portal/transfer.html"
+HELD_NOTICE = (
+    "Your transfer is being held for review. The amount is reserved in your wallet and "
+    "is sent once the review is done; until then you can cancel it here."
+)
 
 
 def _form(request: HtmxHttpRequest, data: dict | None = None) -> TransferForm:
@@ -39,17 +42,10 @@ def _form(request: HtmxHttpRequest, data: dict | None = None) -> TransferForm:
     return TransferForm(wallets=wallets, initial={"source": source})
 
 
-def _plan(
-    request: HtmxHttpRequest, form: TransferForm, *, check_balance: bool = True
-) -> TransferPlan:
+def _plan(request: HtmxHttpRequest, form: TransferForm) -> TransferPlan:
     data = form.cleaned_data
-    return plan_transfer(
-        data["source"],
-        request.user,
-        selectors.find_recipient(data["recipient"]),
-        data["amount"],
-        check_balance=check_balance,
-    )
+    recipient = selectors.find_recipient(data["recipient"])
+    return plan_transfer(data["source"], request.user, recipient, data["amount"])
 
 
 def _render(request: HtmxHttpRequest, context: dict, status: int = 200) -> HttpResponse:
@@ -91,24 +87,23 @@ def _is_large_transfer(request: HtmxHttpRequest) -> bool:
 def transfer_confirm(request: HtmxHttpRequest) -> HttpResponse:
     form = _form(request, request.POST)
     if form.is_valid():
+        data = form.cleaned_data
         try:
-            plan = _plan(request, form, check_balance=False)
             result = execute_transfer(
-                plan,
-                note=form.cleaned_data["note"],
-                initiated_by=request.user,
-                idempotency_key=form.cleaned_data["idempotency_key"],
+                data["source"],
+                request.user,
+                selectors.find_recipient(data["recipient"]),
+                data["amount"],
+                note=data["note"],
+                idempotency_key=data["idempotency_key"],
             )
-        except TransferHeldForReview as held:
-            # Not an error: the amount is reserved and waits on the staff's review.
-            messages.info(request, str(held))
-            pending_url = reverse("portal:pending")
-            if request.htmx:
-                return HttpResponseClientRedirect(pending_url)
-            return redirect(pending_url)
         except WalletError as error:
             form.add_wallet_error(error)
         else:
+            if isinstance(result, TransferHold):
+                # Not an error: the amount is reserved and waits on our review.
+                messages.info(request, HELD_NOTICE)
+                return redirect_after_post(request, reverse("portal:pending"))
             receipt_url = reverse("portal:transfer_receipt", args=[result.uuid])
             if not request.htmx:
                 return redirect(receipt_url)

@@ -72,6 +72,7 @@ def transaction_receipt(request: HtmxHttpRequest, tx_uuid: str) -> HttpResponse:
         "counterparty": selectors.counterparty_label(tx),
         "reference": transaction_reference(tx),
         "transfer": selectors.counterparty_transfer(tx),
+        "hold": selectors.hold_for(tx),
         "can_cancel": tx.is_pending
         and tx.type == tx.Type.WITHDRAW
         and selectors.can_spend_from(request.user, tx.wallet),

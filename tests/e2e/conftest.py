@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,7 +14,12 @@ from django.test import Client
 
 from portal.models import User
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+# Screenshots go to test-artifacts/, or to E2E_SCREENSHOTS_DIR (e.g. /tmp/shots) when set.
+ARTIFACTS = Path(
+    os.environ.get("E2E_SCREENSHOTS_DIR") or Path(__file__).resolve().parents[2] / "test-artifacts"
+)
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
 PASSWORD = "correct-horse-battery"
 
 
@@ -77,8 +83,29 @@ def assert_no_serious_a11y_violations(axe: Axe, page) -> None:
 
 
 def screenshot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+# Elements sticking out of the viewport that no scrolling box clips: they widen the page.
+OVERFLOWING = """() => [...document.querySelectorAll("body *")].filter((el) => {
+  if (el.getBoundingClientRect().right <= window.innerWidth + 1) return false;
+  for (let box = el.parentElement; box; box = box.parentElement) {
+    if (getComputedStyle(box).overflowX !== "visible") return false;
+  }
+  return true;
+}).slice(0, 5).map((el) => `${el.tagName}.${el.className}`)"""
+
+
+def screenshots_at_both_widths(page, name: str) -> None:
+    """``<name>-desktop.png`` (1280 wide) and ``<name>-phone.png`` (390 wide); the page
+    is left at the desktop width. Wide content must scroll in its box, not the page."""
+    page.set_viewport_size(PHONE)
+    screenshot(page, f"{name}-phone")
+    wide = page.evaluate(OVERFLOWING)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], (name, wide)
+    page.set_viewport_size(DESKTOP)
+    screenshot(page, f"{name}-desktop")
 
 
 @pytest.fixture

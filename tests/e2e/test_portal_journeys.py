@@ -11,8 +11,13 @@ import pytest
 from django.core import mail
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import assert_no_serious_a11y_violations, screenshot, session_cookie
-from wallets.models import Transaction, Transfer
+from tests.e2e.conftest import (
+    assert_no_serious_a11y_violations,
+    screenshot,
+    screenshots_at_both_widths,
+    session_cookie,
+)
+from wallets.models import RiskRule, Transaction, Transfer, TransferHold
 
 pytestmark = pytest.mark.e2e
 
@@ -130,6 +135,46 @@ def test_transfer_with_review_confirm_and_double_click(
     assert_no_serious_a11y_violations(axe, page)
     # The 422 response is swapped in by htmx; its status shows up as a failed resource.
     assert [error for error in console_errors if "422" not in error] == []
+
+
+def test_a_transfer_held_for_review_is_announced_then_reserved_and_cancelable(
+    page, live_server, people, login_as, axe, console_errors
+):
+    alice, bob = people["alice"], people["bob"]
+    RiskRule.objects.create(
+        name="Large transfers", max_single=Decimal("50"), on_breach=RiskRule.OnBreach.HOLD
+    )
+    login_as(alice)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{live_server.url}/transfer/")
+    page.get_by_label("Recipient's email or username").fill("bob@example.com")
+    page.get_by_label("Amount").fill("60.00")
+    page.get_by_label("Note (optional)").fill("Deposit for the flat")
+    page.get_by_role("button", name="Review transfer").click()
+    expect(page.get_by_role("heading", name="Review your transfer")).to_be_visible()
+    notice = page.get_by_test_id("review-notice")
+    expect(notice).to_contain_text("will be held for review")
+    expect(notice).not_to_contain_text("Large transfers")
+    assert_no_serious_a11y_violations(axe, page)
+    screenshots_at_both_widths(page, "transfer-review-hold")
+
+    page.get_by_role("button", name=re.compile("Confirm and send")).click()
+    expect(page).to_have_url(re.compile(r"/pending/$"))
+    expect(page.get_by_role("status").filter(has_text="held for review").first).to_be_visible()
+    row = page.locator("tr", has_text="Transfer to Bob Baker")
+    expect(row).to_contain_text("Held for review")
+    expect(row).to_contain_text("60.00 USD")
+    assert_no_serious_a11y_violations(axe, page)
+    screenshots_at_both_widths(page, "pending-held-transfer")
+    alice.wallet.refresh_from_db()
+    assert alice.wallet.held == Decimal("80.00")  # the payout's 20.00 and this transfer's 60.00
+
+    row.get_by_role("button", name=re.compile("Cancel transfer to Bob Baker")).click()
+    expect(page.get_by_role("status").filter(has_text="Canceled")).to_be_visible()
+    assert TransferHold.objects.get().state == TransferHold.State.CANCELED
+    bob.wallet.refresh_from_db()
+    assert bob.wallet.balance == Decimal("92.50")
+    assert console_errors == []
 
 
 def test_exchange_and_top_up_request_on_a_phone(

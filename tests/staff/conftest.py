@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
+from decimal import Decimal
+
 import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth.models import Permission
@@ -90,3 +93,41 @@ def holder_client(holder: User) -> Client:
     client = Client()
     client.force_login(holder)
     return client
+
+
+# The admin's tests: staff with every engine permission, renaming and held transfers included.
+# The staff console's tests: an order to refund, a transfer held for review, form keys.
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def fresh_key() -> str:
+    """A console form's idempotency key, as the form generates it when first shown."""
+    return uuid.uuid4().hex
+
+
+@pytest.fixture
+def order(holder: User):
+    """Holly bought two books (20.00 USD) from a merchant she does not manage."""
+    from shop.models import Organization, Product
+    from shop.services import pay_cart
+
+    merchant = Organization.objects.create(
+        name="Acme Books", slug="acme", kind=Organization.Kind.MERCHANT
+    )
+    book = Product.objects.create(
+        merchant=merchant, name="Book", slug="book", price=Decimal("10.00"), stock=5
+    )
+    return pay_cart(holder, holder.wallet, [(book, 2)])
+
+
+@pytest.fixture
+def hold(holder: User, other: User):
+    """Holly's 60.00 USD transfer to Otto, held by the "Big ones" rule (over 50)."""
+    from wallets.models import RiskRule, TransferHold
+
+    RiskRule.objects.create(
+        name="Big ones", max_single=Decimal("50"), on_breach=RiskRule.OnBreach.HOLD
+    )
+    result = holder.transfer(other, "60.00")
+    assert isinstance(result, TransferHold)
+    return result

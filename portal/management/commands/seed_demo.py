@@ -78,7 +78,11 @@ class Command(BaseCommand):
         transfer_service().transfer(team, bob, "45.00", meta={"note": "Rope"})
         travel = alice.get_wallet("travel", name="Travel fund", unit="USD")
         travel.deposit("60.00", meta={"reference": "Birthday gift"})
-        wallet_service().freeze(travel, reason="Card reported lost")
+        wallet_service().freeze(
+            travel,
+            note="Card reported lost by phone; reissue pending.",
+            message="Frozen at your request while your card is replaced.",
+        )
         org.withdraw("150.00", confirmed=False, meta={"reference": "Supplier payout"})
 
     @staticmethod
