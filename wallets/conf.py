@@ -23,6 +23,8 @@ DEFAULTS: dict[str, Any] = {
     # Asked under the transfer's locks whether to let a transfer through,
     # refuse it or hold it for review (None: no checks).
     "TRANSFER_POLICY_CLASS": "wallets.risk.RiskRulePolicy",
+    # How long a process may use the active risk rules it read (see wallets.risk).
+    "RISK_RULES_CACHE_SECONDS": 5,
     "EXCHANGE_RATES": {},
     # Pending transactions expire after this many seconds (None: never).
     "PENDING_EXPIRY_SECONDS": None,

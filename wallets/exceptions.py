@@ -202,3 +202,17 @@ class HoldNotOpen(WalletError):
 class ReasonRequired(WalletError):
     default_message = "Give a reason: it is recorded in the audit log."
     code = ErrorCode.REASON_REQUIRED
+
+
+class BulkItemFailed(WalletError):
+    """One item of a bulk operation was refused, so nothing of it was done.
+
+    ``index`` is the item's position (from 0), ``error`` its own error; the
+    code is that error's code."""
+
+    default_message = "An item of the bulk operation was refused."
+
+    def __init__(self, index: int, error: WalletError) -> None:
+        super().__init__(f"Item {index}: {error.message}", code=error.code)
+        self.index = index
+        self.error = error

@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from django.apps import apps
-from django.db import IntegrityError, models
+from django.db import IntegrityError, connections, models
 
 from wallets.exceptions import IdempotencyConflict
 from wallets.models import IdempotencyRecord, Transaction, Transfer, Wallet
@@ -87,6 +87,38 @@ def earlier_result(scope: str, key: str, operation: str, print_: str) -> tuple[b
             f"The idempotency key '{key}' was already used for a different request."
         )
     return True, load(record.result)
+
+
+def claim(scope: str, key: str, operation: str, print_: str, using: str) -> tuple[int | None, Any]:
+    """Claim the key before anything else is locked (PostgreSQL).
+
+    Inserts the record with ``ON CONFLICT DO NOTHING``: a concurrent call with
+    the same key waits on the key's index entry until this transaction ends,
+    then finds the record and replays it. Returns ``(record id, None)`` for the
+    caller to fill in with :func:`settle`, or ``(None, earlier result)``.
+    """
+    table = IdempotencyRecord._meta.db_table
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (scope, key, operation, fingerprint, result, created_at) "
+            "VALUES (%s, %s, %s, %s, '{}', now()) ON CONFLICT (scope, key) DO NOTHING "
+            "RETURNING id",
+            [scope, key, operation[:32], print_],
+        )
+        row = cursor.fetchone()
+    if row is not None:
+        return row[0], None
+    replayed, earlier = earlier_result(scope, key, operation, print_)
+    if not replayed:
+        raise IdempotencyConflict(
+            f"The idempotency key '{key}' was used at the same time for another request."
+        )
+    return None, earlier
+
+
+def settle(record_id: int, result: Any) -> None:
+    """Store the result of a call whose key was claimed."""
+    IdempotencyRecord.objects.filter(pk=record_id).update(result=dump(result))
 
 
 def remember(scope: str, key: str, operation: str, print_: str, result: Any) -> None:

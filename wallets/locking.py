@@ -14,7 +14,8 @@ it fails at once, in every test that runs it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,23 +78,45 @@ def _check_wallet_order(held: _HeldLocks, ids: list[Any]) -> None:
         )
 
 
+def _note_locked(held: _HeldLocks, ids: list[Any]) -> None:
+    held.wallet_ids.update(ids)
+    if ids:
+        held.highest_wallet_id = max(ids[-1], held.highest_wallet_id or ids[-1])
+
+
 def lock_wallets(*wallets: Wallet) -> list[Wallet]:
     """Lock the given wallets and return fresh copies in the order given."""
     ids = sorted({w.pk for w in wallets})
     using = router.db_for_write(Wallet)
     held = _held_locks(using)
     _check_wallet_order(held, ids)
+    connection = connections[using]
+    # Plain SQL: the ORM would rebuild this statement on every money path.
+    for_update = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    placeholders = ", ".join(["%s"] * len(ids))
     locked = {
         w.pk: w
-        for w in Wallet.objects.using(using).select_for_update().filter(pk__in=ids).order_by("pk")
+        for w in Wallet.objects.raw(
+            f"SELECT * FROM {Wallet._meta.db_table} WHERE id IN ({placeholders}) "
+            f"ORDER BY id{for_update}",
+            ids,
+        ).using(using)
     }
     missing = set(ids) - locked.keys()
     if missing:
         raise WalletNotFound(f"Wallet {sorted(missing)[0]} does not exist.")
-    held.wallet_ids.update(ids)
-    if ids:
-        held.highest_wallet_id = max(ids[-1], held.highest_wallet_id or ids[-1])
+    _note_locked(held, ids)
     return [locked[w.pk] for w in wallets]
+
+
+@contextmanager
+def locking_by_update(wallet_id: Any) -> Iterator[None]:
+    """Around an UPDATE that locks one wallet row itself (the fast path of a
+    deposit or withdrawal): the same order check, and the lock is recorded."""
+    held = _held_locks(router.db_for_write(Wallet))
+    _check_wallet_order(held, [wallet_id])
+    yield
+    _note_locked(held, [wallet_id])
 
 
 def lock_products(products: Iterable[Any]) -> dict[tuple[int, Any], Any]:

@@ -47,6 +47,9 @@ class Operation:
     actor: StaffActor | None = None
     # The audit action; required when an actor is given.
     action: str | None = None
+    # False: ``perform`` locks its single wallet itself with one conditional
+    # UPDATE (``wallets.ledger.apply_in_one_update``), the PostgreSQL fast path.
+    lock_first: bool = True
 
 
 @dataclass
@@ -61,13 +64,19 @@ class Context:
 
     def wallet(self, wallet: Wallet) -> Wallet:
         """The locked copy of ``wallet``."""
-        for locked in self.locked:
-            if locked.pk == wallet.pk:
-                return locked
-        raise LookupError(f"Wallet {wallet.pk} is not locked by this operation.")
+        locked = _running(router.db_for_write(Wallet)).locked.get(wallet.pk)
+        if locked is None:
+            raise LookupError(f"Wallet {wallet.pk} is not locked by this operation.")
+        return locked
 
     def product(self, product: Any) -> Any:
         return self.products[product_key(product)]
+
+    def adopt(self, wallet: Wallet) -> Wallet:
+        """A wallet ``perform`` locked itself becomes one of this operation's rows."""
+        _running(router.db_for_write(Wallet)).locked[wallet.pk] = wallet
+        self.locked.append(wallet)
+        return wallet
 
     @property
     def by(self) -> Any:
@@ -120,17 +129,71 @@ def run(op: Operation, perform: Callable[[Context], T]) -> T:
             running.locked = {}
         running.depth += 1
         try:
+            once = _Once(op, key, using, claim_first=outermost)
+            if once.replayed:
+                return once.result
             products = lock_products(op.products)
-            locked = _lock(running, op.wallets)
+            locked = _lock(running, op.wallets) if _locks_first(op, running, using) else []
             context = Context(locked=locked, products=products, actor=op.actor, reason=reason)
-            result = _perform_once(op, key, context, perform)
+            if not once.claimed:
+                once.check_after_locks()
+                if once.replayed:
+                    return once.result
+            result = _perform(op, key, context, perform)
+            once.settle(result)
         finally:
             running.depth -= 1
             if outermost:
                 running.locked = {}
-    for original, fresh in zip(op.wallets, context.locked, strict=True):
+    for original, fresh in zip(op.wallets, context.locked, strict=False):
         sync_instance(original, fresh)
     return result
+
+
+def _locks_first(op: Operation, running: _Running, using: str) -> bool:
+    """Whether the door locks the operation's wallets before ``perform`` runs.
+
+    Only an operation that asks not to (``lock_first=False``), on PostgreSQL,
+    on wallets no outer operation holds yet, lets ``perform`` lock by UPDATE."""
+    return (
+        op.lock_first
+        or connections[using].vendor != "postgresql"
+        or any(w.pk in running.locked for w in op.wallets)
+    )
+
+
+class _Once:
+    """The operation's idempotency key: claimed first where the database allows it.
+
+    On PostgreSQL an outermost operation claims its key before it locks
+    anything, so a concurrent call with the same key waits on the key alone
+    and then replays; elsewhere the key is checked once the locks are held.
+    """
+
+    def __init__(self, op: Operation, key: str | None, using: str, *, claim_first: bool) -> None:
+        self.op, self.key = op, key
+        self.replayed, self.result = False, None
+        self.claimed: int | None = None
+        if key is None:
+            return
+        self.scope = _scope(op)
+        self.print = idempotency.fingerprint(op.name, op.fingerprint)
+        if claim_first and connections[using].vendor == "postgresql":
+            self.claimed, earlier = idempotency.claim(self.scope, key, op.name, self.print, using)
+            if self.claimed is None:
+                self.replayed, self.result = True, earlier
+
+    def check_after_locks(self) -> None:
+        if self.key is not None:
+            self.replayed, self.result = idempotency.earlier_result(
+                self.scope, self.key, self.op.name, self.print
+            )
+
+    def settle(self, result: Any) -> None:
+        if self.claimed is not None:
+            idempotency.settle(self.claimed, result)
+        elif self.key is not None:
+            idempotency.remember(self.scope, self.key, self.op.name, self.print, result)
 
 
 def _scope(op: Operation) -> str:
@@ -143,15 +206,9 @@ def _scope(op: Operation) -> str:
     raise ValueError(f"The '{op.name}' operation needs a scope for its idempotency key.")
 
 
-def _perform_once(
+def _perform(
     op: Operation, key: str | None, context: Context, perform: Callable[[Context], T]
 ) -> T:
-    if key is not None:
-        scope = _scope(op)
-        print_ = idempotency.fingerprint(op.name, op.fingerprint)
-        replayed, earlier = idempotency.earlier_result(scope, key, op.name, print_)
-        if replayed:
-            return earlier
     before = {str(w.uuid): wallet_snapshot(w) for w in context.locked} if op.actor else {}
     result = perform(context)
     if op.actor is not None:
@@ -164,6 +221,4 @@ def _perform_once(
             wallets_after={str(w.uuid): wallet_snapshot(w) for w in context.locked},
             idempotency_key=key or "",
         )
-    if key is not None:
-        idempotency.remember(scope, key, op.name, print_, result)
     return result

@@ -10,13 +10,13 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import connections
 from django.db.models import Max, QuerySet, Sum
 from django.utils import timezone
 
 from wallets.amounts import exact
 from wallets.holders import wallets_of
 from wallets.models import Transaction, Transfer, TransferHold, Wallet
+from wallets.sums import text_sum, text_sums_by, uses_text_amounts
 
 
 def wallet_list_for_holder(holder: Any) -> QuerySet[Wallet]:
@@ -55,23 +55,20 @@ def transaction_history(wallet: Wallet) -> QuerySet[Transaction]:
 
 @exact
 def sum_amounts(queryset: QuerySet, field: str = "amount") -> Decimal:
-    """Exact sum of an amount column: in SQL on PostgreSQL, in Python on SQLite."""
-    if connections[queryset.db].vendor == "postgresql":
-        total = queryset.aggregate(total=Sum(field))["total"]
-        return total if total is not None else Decimal(0)
-    return sum(queryset.values_list(field, flat=True).iterator(), start=Decimal(0))
+    """Exact sum of an amount column, in one query (see ``wallets.sums`` for SQLite)."""
+    if uses_text_amounts(queryset):
+        return text_sum(queryset, field)
+    total = queryset.aggregate(total=Sum(field))["total"]
+    return total if total is not None else Decimal(0)
 
 
 @exact
 def sum_amounts_by(queryset: QuerySet, key: str, field: str = "amount") -> dict[Any, Decimal]:
-    """Exact sums of an amount column grouped by ``key``."""
-    if connections[queryset.db].vendor == "postgresql":
-        rows = queryset.order_by().values(key).annotate(total=Sum(field))
-        return {row[key]: row["total"] for row in rows}
-    totals: dict[Any, Decimal] = defaultdict(Decimal)
-    for group, value in queryset.values_list(key, field).iterator():
-        totals[group] += value
-    return dict(totals)
+    """Exact sums of an amount column grouped by ``key``, in one query."""
+    if uses_text_amounts(queryset):
+        return text_sums_by(queryset, key, field)
+    rows = queryset.order_by().values(key).annotate(total=Sum(field))
+    return {row[key]: row["total"] for row in rows}
 
 
 @exact

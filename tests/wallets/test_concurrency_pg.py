@@ -288,3 +288,25 @@ def test_one_staff_credit_submitted_twice_in_parallel_moves_once():
     assert fresh(alice.wallet).balance == 15
     assert AuditEntry.objects.count() == 1
     assert reconcile_wallets() == []
+
+
+def test_parallel_bulk_transfers_over_the_same_wallets_never_deadlock():
+    users = [make_user(f"bulk{i}") for i in range(6)]
+    wallets = [u.wallet for u in users]
+    wallet_service().bulk_deposit([(w, 1000) for w in wallets])
+
+    def batch(offset):
+        def run():
+            fresh_wallets = list(Wallet.objects.filter(pk__in=[w.pk for w in wallets]))
+            fresh_wallets.sort(key=lambda w: w.pk, reverse=bool(offset % 2))
+            items = [(fresh_wallets[i % 6], fresh_wallets[(i + offset) % 6], 1) for i in range(60)]
+            return transfer_service().bulk_transfer(items)
+
+        return run
+
+    results, errors = run_parallel([batch(1), batch(2), batch(3), batch(5)])
+    assert errors == []
+    assert sum(len(r) for r in results) == 240
+    assert sum(fresh(w).balance for w in wallets) == 6000
+    assert Transfer.objects.count() == 240
+    assert reconcile_wallets() == []

@@ -92,3 +92,16 @@ def test_services_only_lock_in_order(three):
     high.deposit(10)
     Wallet.objects.get(pk=high.pk).transfer(low, 3)
     assert Wallet.objects.get(pk=low.pk).balance == 3
+
+
+def test_a_deposit_that_locks_by_update_obeys_the_order_too(three):
+    """On PostgreSQL a deposit locks its row with its own UPDATE; the guard still
+    refuses it after a higher wallet (elsewhere it locks with SELECT … FOR UPDATE)."""
+    low, _middle, high = three
+
+    def perform(context):
+        low.deposit(1)
+
+    with pytest.raises(LockOrderViolation):
+        run(Operation("outer", wallets=[high]), perform)
+    assert Wallet.objects.get(pk=low.pk).balance == 0

@@ -297,3 +297,18 @@ def test_preview_tells_a_hold_for_a_recipient_without_a_wallet_yet(funded, club)
     quote = transfer_service().preview(alice, club, "60.00")
     assert quote.destination is None and quote.review is not None
     assert not club.has_wallet("default")
+
+
+def test_active_rules_are_read_once_per_cache_period(funded, settings, django_assert_num_queries):
+    alice, bob = funded
+    risk.active_rules.changed_at = -1e9  # no recent change in this process
+    risk.active_rules.read_at = -1e9
+    settings.WALLETS = {**settings.WALLETS, "RISK_RULES_CACHE_SECONDS": 60}
+    assert risk.rules_for(alice.wallet) == []
+    with django_assert_num_queries(0):
+        risk.rules_for(alice.wallet)
+    # A rule saved in this process is seen at once, and not cached while it may roll back.
+    rule(max_single=Decimal("1"))
+    assert len(risk.rules_for(alice.wallet)) == 1
+    with pytest.raises(RiskLimitExceeded):
+        alice.transfer(bob, 5)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
@@ -24,13 +25,15 @@ from wallets.ledger import (
     announce_transactions,
     ensure_active,
     ensure_available,
-    post,
+    entry,
+    insert_rows,
+    post_all,
     write_balances,
 )
 from wallets.models import AuditEntry, Transfer, TransferHold, Wallet
 from wallets.operations import Context, Operation, run
 from wallets.risk import HOLD, RiskDecision, applies_to, transfer_policy
-from wallets.services import holds
+from wallets.services import bulk, holds
 from wallets.staff import StaffActor
 
 Kind = Transfer.Kind
@@ -58,20 +61,25 @@ def move(
     signals.pre_deposit.send(sender=Wallet, wallet=destination, amount=received, meta=meta)
     if amount <= 0 or received <= 0:
         raise AmountInvalid("The amount is too small to move between these wallets.")
-    withdraw = post(source, -amount, meta=meta)
-    deposit = post(destination, received, meta=meta)
+    withdraw = entry(source, -amount, meta=meta)
+    deposit = entry(destination, received, meta=meta)
+    post_all([withdraw, deposit])
     write_balances(source, destination)
-    transfer = Transfer.objects.create(
-        kind=kind,
-        from_wallet=source,
-        to_wallet=destination,
-        withdraw=withdraw,
-        deposit=deposit,
-        amount=amount,
-        received=received,
-        rate=rate,
-        refund_of=refund_of,
-        meta=meta,
+    (transfer,) = insert_rows(
+        [
+            Transfer(
+                kind=kind,
+                from_wallet=source,
+                to_wallet=destination,
+                withdraw=withdraw,
+                deposit=deposit,
+                amount=amount,
+                received=received,
+                rate=rate,
+                refund_of=refund_of,
+                meta=meta,
+            )
+        ]
     )
     announce_transactions([withdraw, deposit])
     after_commit(
@@ -97,7 +105,7 @@ class TransferQuote:
     review: RiskDecision | None
 
 
-def _checked_pair(source: Wallet, destination: Wallet | None) -> int:
+def checked_pair(source: Wallet, destination: Wallet | None) -> int:
     """Refuse a transfer to itself or across units; the decimal places it may use."""
     if destination is None:
         if source.unit != conf.get("DEFAULT_UNIT"):
@@ -125,6 +133,19 @@ def _policy_decision(
     return decision
 
 
+def transfer_in_operation(
+    source: Wallet, destination: Wallet, value: Decimal, meta: dict, kind: str
+) -> Transfer | TransferHold:
+    """A transfer inside an operation that holds both wallets' locks: the
+    checks, the risk policy, then the transfer or the hold."""
+    ensure_active(source, destination)
+    ensure_available(source, value)
+    decision = _policy_decision(source, destination, value, meta, kind)
+    if decision is not None:
+        return holds.place_hold(source, destination, value, meta, decision)
+    return move(source, destination, value, value, kind=kind, meta=meta)
+
+
 class TransferService:
     """Transfers between wallets. Swap it with ``WALLETS["TRANSFER_SERVICE_CLASS"]``."""
 
@@ -139,7 +160,7 @@ class TransferService:
         checks again under its locks."""
         source = peek_wallet(from_wallet, must_exist=True)
         destination = peek_wallet(to)
-        value = parse_amount(amount, _checked_pair(source, destination))
+        value = parse_amount(amount, checked_pair(source, destination))
         ensure_active(source)
         if destination is not None:
             ensure_active(destination)
@@ -173,17 +194,11 @@ class TransferService:
         holds it for review (the amount is then reserved on the source)."""
         source = resolve_wallet(from_wallet)
         destination = resolve_wallet(to)
-        value = parse_amount(amount, _checked_pair(source, destination))
+        value = parse_amount(amount, checked_pair(source, destination))
         meta = dict(meta or {})
 
         def perform(context: Context) -> Transfer | TransferHold:
-            locked_source, locked_destination = context.locked
-            ensure_active(locked_source, locked_destination)
-            ensure_available(locked_source, value)
-            decision = _policy_decision(locked_source, locked_destination, value, meta, kind)
-            if decision is not None:
-                return holds.place_hold(locked_source, locked_destination, value, meta, decision)
-            return move(locked_source, locked_destination, value, value, kind=kind, meta=meta)
+            return transfer_in_operation(*context.locked, value, meta, kind)
 
         return run(
             Operation(
@@ -307,6 +322,13 @@ class TransferService:
         )
         transfer.refresh_from_db(fields=["refunded_amount", "refund_state"])
         return result
+
+    @classmethod
+    def bulk_transfer(cls, items: Iterable[Any]) -> list[Transfer | TransferHold]:
+        """Many transfers in one operation, all or nothing (``wallets.services.bulk``).
+
+        Items are ``(source, destination, amount)`` or ``bulk.TransferItem``."""
+        return bulk.bulk_transfer(items)
 
     # Held transfers (see wallets.services.holds)
 

@@ -8,8 +8,10 @@ Freezing, renaming and opening wallets live in :mod:`wallets.services.wallet_sta
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Q
 from django.utils import timezone
@@ -20,6 +22,7 @@ from wallets.audit import AuditDraft
 from wallets.exceptions import AlreadyReversed, TransactionHeld, TransactionNotReversible
 from wallets.ledger import (
     announce_transactions,
+    apply_in_one_update,
     clean_note,
     ensure_active,
     ensure_available,
@@ -31,6 +34,7 @@ from wallets.ledger import (
 )
 from wallets.models import AuditEntry, Transaction, Transfer, TransferHold, Wallet
 from wallets.operations import Context, Operation, run
+from wallets.services import bulk
 from wallets.services.wallet_state import WalletStateService
 from wallets.staff import StaffActor
 
@@ -123,22 +127,28 @@ class WalletService(WalletStateService):
     ) -> Transaction:
         meta = dict(meta or {})
         action = Action.CREDIT if signed > 0 else Action.DEBIT
+        pre_signal = signals.pre_deposit if signed > 0 else signals.pre_withdraw
+        check_funds = operation == "withdraw"
 
         def perform(context: Context) -> Transaction:
-            (locked,) = context.locked
-            ensure_active(locked)
             tx_meta = {**meta, **staff_meta(context, action)}
-            if signed > 0:
-                signals.pre_deposit.send(sender=Wallet, wallet=locked, amount=signed, meta=tx_meta)
-            else:
-                if operation == "withdraw":
-                    ensure_available(locked, -signed)
-                signals.pre_withdraw.send(
-                    sender=Wallet, wallet=locked, amount=-signed, meta=tx_meta
+            if not context.locked:
+                # One conditional UPDATE locks, checks and applies (PostgreSQL).
+                locked = context.adopt(
+                    apply_in_one_update(
+                        wallet, signed, confirmed=confirmed, check_funds=check_funds
+                    )
                 )
-            tx = post(locked, signed, confirmed=confirmed, meta=tx_meta)
-            if confirmed or signed < 0:
-                write_balances(locked)
+                tx = post(locked, signed, confirmed=confirmed, meta=tx_meta, applied=True)
+            else:
+                (locked,) = context.locked
+                ensure_active(locked)
+                if check_funds:
+                    ensure_available(locked, -signed)
+                pre_signal.send(sender=Wallet, wallet=locked, amount=abs(signed), meta=tx_meta)
+                tx = post(locked, signed, confirmed=confirmed, meta=tx_meta)
+                if confirmed or signed < 0:
+                    write_balances(locked)
             announce_transactions([tx])
             context.audit = AuditDraft(
                 target=locked,
@@ -156,9 +166,23 @@ class WalletService(WalletStateService):
                 fingerprint=[str(wallet.uuid), str(signed), meta, bool(confirmed)],
                 actor=actor,
                 action=action,
+                # Staff actions lock first (the audit entry records the state
+                # before), and so do wallets whose pre-signals have receivers.
+                lock_first=actor is not None or pre_signal.has_listeners(Wallet),
             ),
             perform,
         )
+
+    @classmethod
+    def bulk_deposit(cls, items: Iterable[Any]) -> list[Transaction]:
+        """Many confirmed deposits in one operation, all or nothing
+        (``wallets.services.bulk``). Items are ``(wallet, amount)`` or ``bulk.Deposit``."""
+        return bulk.bulk_single(items, withdraw=False)
+
+    @classmethod
+    def bulk_withdraw(cls, items: Iterable[Any]) -> list[Transaction]:
+        """Many confirmed withdrawals, each within the funds left by the ones before."""
+        return bulk.bulk_single(items, withdraw=True)
 
     @classmethod
     def confirm_transaction(

@@ -1,0 +1,303 @@
+"""Bulk deposits, withdrawals and transfers: many items, one operation.
+
+Each item is validated exactly as the single call would validate it (amount
+rules, frozen wallets, available funds counted in item order, its own
+idempotency key), but the batch runs as one engine operation: one
+transaction, every wallet locked once in primary-key order, the ledger rows
+inserted a thousand to a statement and every balance written in one UPDATE.
+It is all or nothing: a refused item raises :class:`BulkItemFailed` naming
+it, and nothing of the batch is kept. Signals go out after commit.
+
+Transfers whose source a risk rule (or a ``risk_check`` receiver) may judge
+are checked one by one, as single transfers, so the limits count every
+earlier item; without any, the batch is set-based.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from wallets import idempotency, signals
+from wallets.amounts import Amount, exact, parse_amount
+from wallets.exceptions import BulkItemFailed, IdempotencyConflict, WalletError
+from wallets.holders import resolve_wallet
+from wallets.ledger import (
+    after_commit,
+    announce_transactions,
+    ensure_active,
+    ensure_available,
+    entry,
+    insert_rows,
+    post_all,
+    write_balances,
+)
+from wallets.models import IdempotencyRecord, Transaction, Transfer, TransferHold, Wallet
+from wallets.operations import Context, Operation, run
+from wallets.risk import risk_check, rules_for
+
+Kind = Transfer.Kind
+
+
+@dataclass(frozen=True)
+class Deposit:
+    wallet: Any
+    amount: Amount
+    meta: dict | None = None
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    wallet: Any
+    amount: Amount
+    meta: dict | None = None
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class TransferItem:
+    source: Any
+    destination: Any
+    amount: Amount
+    meta: dict | None = None
+    idempotency_key: str | None = None
+
+
+@dataclass
+class _Item:
+    """An item once checked outside the lock: its wallets, exact amount and key."""
+
+    index: int
+    wallets: tuple[Wallet, ...]
+    value: Decimal
+    meta: dict
+    key: str | None
+    fingerprint: str = ""
+    result: Any = None
+    replayed: bool = False
+
+
+def _failed(index: int, error: WalletError) -> BulkItemFailed:
+    return BulkItemFailed(index, error)
+
+
+def _checked(index: int, check: Callable[[], _Item]) -> _Item:
+    try:
+        return check()
+    except BulkItemFailed:
+        raise
+    except WalletError as error:
+        raise _failed(index, error) from error
+
+
+def _single_items(items: Iterable[Any], kind: type, operation: str, sign: int) -> list[_Item]:
+    checked = []
+    for index, raw in enumerate(items):
+        item = raw if isinstance(raw, kind) else kind(*raw)
+
+        def check(item: Any = item, index: int = index) -> _Item:
+            wallet = resolve_wallet(item.wallet)
+            value = parse_amount(item.amount, wallet.decimal_places)
+            meta = dict(item.meta or {})
+            key = idempotency.clean_key(item.idempotency_key)
+            # The same fingerprint as the single call, so keys are shared with it.
+            parts = [str(wallet.uuid), str(sign * value), meta, True]
+            print_ = idempotency.fingerprint(operation, parts) if key else ""
+            return _Item(index, (wallet,), value, meta, key, print_)
+
+        checked.append(_checked(index, check))
+    return checked
+
+
+def _transfer_items(items: Iterable[Any]) -> list[_Item]:
+    from wallets.services.transfer import checked_pair
+
+    checked = []
+    for index, raw in enumerate(items):
+        item = raw if isinstance(raw, TransferItem) else TransferItem(*raw)
+
+        def check(item: TransferItem = item, index: int = index) -> _Item:
+            source = resolve_wallet(item.source)
+            destination = resolve_wallet(item.destination)
+            value = parse_amount(item.amount, checked_pair(source, destination))
+            meta = dict(item.meta or {})
+            key = idempotency.clean_key(item.idempotency_key)
+            parts = [str(source.uuid), str(destination.uuid), str(value), meta, Kind.TRANSFER]
+            print_ = idempotency.fingerprint("transfer", parts) if key else ""
+            return _Item(index, (source, destination), value, meta, key, print_)
+
+        checked.append(_checked(index, check))
+    return checked
+
+
+def _replay_earlier(items: Sequence[_Item], operation: str) -> None:
+    """Items whose key already ran (before, or earlier in this batch) replay it."""
+    keyed = [item for item in items if item.key]
+    if not keyed:
+        return
+    scopes = {idempotency.holder_scope(item.wallets[0]) for item in keyed}
+    records = {
+        (r.scope, r.key): r
+        for r in IdempotencyRecord.objects.filter(
+            scope__in=scopes, key__in={item.key for item in keyed}
+        )
+    }
+    seen: dict[tuple[str, str], _Item] = {}
+    for item in keyed:
+        scope_key = (idempotency.holder_scope(item.wallets[0]), item.key)
+        record, first = records.get(scope_key), seen.get(scope_key)
+        fingerprint = record.fingerprint if record else first.fingerprint if first else None
+        if fingerprint is not None and fingerprint != item.fingerprint:
+            conflict = IdempotencyConflict(
+                f"The idempotency key '{item.key}' was already used for a different request."
+            )
+            raise _failed(item.index, conflict)
+        if record is not None:
+            item.replayed, item.result = True, idempotency.load(record.result)
+        elif first is not None:
+            item.replayed = True  # filled in from the first one once it has run
+        else:
+            seen[scope_key] = item
+
+
+def _remember(items: Sequence[_Item], operation: str) -> None:
+    first: dict[tuple[str, str], _Item] = {}
+    records = []
+    for item in items:
+        if not item.key:
+            continue
+        scope_key = (idempotency.holder_scope(item.wallets[0]), item.key)
+        if item.replayed and item.result is None:
+            item.result = first[scope_key].result
+        elif not item.replayed:
+            first[scope_key] = item
+            records.append(
+                IdempotencyRecord(
+                    scope=scope_key[0],
+                    key=item.key,
+                    operation=operation,
+                    fingerprint=item.fingerprint,
+                    result=idempotency.dump(item.result),
+                )
+            )
+    insert_rows(records)
+
+
+def _unique(wallets: Iterable[Wallet]) -> list[Wallet]:
+    return list({w.pk: w for w in wallets}.values())
+
+
+@exact
+def bulk_single(items: Iterable[Any], *, withdraw: bool) -> list[Transaction]:
+    """Bulk deposits (``withdraw=False``) or withdrawals, confirmed."""
+    operation, kind, sign = ("withdraw", Withdrawal, -1) if withdraw else ("deposit", Deposit, 1)
+    checked = _single_items(items, kind, operation, sign)
+    pre_signal = signals.pre_withdraw if withdraw else signals.pre_deposit
+
+    def perform(context: Context) -> list[Transaction]:
+        _replay_earlier(checked, operation)
+        new = []
+        for item in checked:
+            if item.replayed:
+                continue
+            wallet = context.wallet(item.wallets[0])
+            try:
+                ensure_active(wallet)
+                if withdraw:
+                    ensure_available(wallet, item.value)
+                pre_signal.send(sender=Wallet, wallet=wallet, amount=item.value, meta=item.meta)
+                item.result = entry(wallet, sign * item.value, meta=item.meta)
+            except WalletError as error:
+                raise _failed(item.index, error) from error
+            new.append(item.result)
+        post_all(new)
+        write_balances(*context.locked)
+        _remember(checked, operation)
+        announce_transactions(new)
+        return [item.result for item in checked]
+
+    return run(
+        Operation(f"bulk_{operation}", wallets=_unique(i.wallets[0] for i in checked)),
+        perform,
+    )
+
+
+@exact
+def bulk_transfer(items: Iterable[Any]) -> list[Transfer | TransferHold]:
+    """Bulk transfers; see the module's docstring for risk rules."""
+    from wallets.services.transfer import transfer_in_operation
+
+    checked = _transfer_items(items)
+    wallets = _unique(w for item in checked for w in item.wallets)
+    judged = risk_check.has_listeners(sender=Wallet) or any(
+        rules_for(item.wallets[0]) for item in checked
+    )
+
+    def perform(context: Context) -> list[Transfer | TransferHold]:
+        _replay_earlier(checked, "transfer")
+        pending = []
+        for item in checked:
+            if item.replayed:
+                continue
+            source, destination = (context.wallet(w) for w in item.wallets)
+            try:
+                if judged:
+                    item.result = transfer_in_operation(
+                        source, destination, item.value, item.meta, Kind.TRANSFER
+                    )
+                    continue
+                ensure_active(source, destination)
+                ensure_available(source, item.value)
+                signals.pre_withdraw.send(
+                    sender=Wallet, wallet=source, amount=item.value, meta=item.meta
+                )
+                signals.pre_deposit.send(
+                    sender=Wallet, wallet=destination, amount=item.value, meta=item.meta
+                )
+                legs = (
+                    entry(source, -item.value, meta=item.meta),
+                    entry(destination, item.value, meta=item.meta),
+                )
+            except WalletError as error:
+                raise _failed(item.index, error) from error
+            pending.append((item, legs))
+        if pending:
+            _post_transfers(pending)
+            write_balances(*context.locked)
+        _remember(checked, "transfer")
+        return [item.result for item in checked]
+
+    return run(Operation("bulk_transfer", wallets=wallets), perform)
+
+
+def _post_transfers(pending: list[tuple[_Item, tuple[Transaction, Transaction]]]) -> None:
+    post_all([leg for _, legs in pending for leg in legs])
+    transfers = insert_rows(
+        [
+            Transfer(
+                kind=Kind.TRANSFER,
+                from_wallet=withdraw.wallet,
+                to_wallet=deposit.wallet,
+                withdraw=withdraw,
+                deposit=deposit,
+                amount=item.value,
+                received=item.value,
+                meta=item.meta,
+            )
+            for item, (withdraw, deposit) in pending
+        ]
+    )
+    for (item, _), transfer in zip(pending, transfers, strict=True):
+        item.result = transfer
+    announce_transactions([leg for _, legs in pending for leg in legs])
+    for transfer in transfers:
+        after_commit(
+            signals.transfer_completed,
+            Transfer,
+            transfer=transfer,
+            from_wallet=transfer.from_wallet,
+            to_wallet=transfer.to_wallet,
+        )
