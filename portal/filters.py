@@ -2,27 +2,29 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from wallets.models import Transaction
 
 
+def start_of_day(day: date) -> datetime:
+    """Midnight at the start of ``day`` in the current time zone (as ``__date`` reads it)."""
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
 class TransactionFilter(django_filters.FilterSet):
+    # Bounds on created_at itself (not on its date): the history index serves them.
     date_from = django_filters.DateFilter(
-        field_name="created_at",
-        lookup_expr="date__gte",
-        label="From",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        label="From", method="filter_date_from", widget=forms.DateInput(attrs={"type": "date"})
     )
     date_to = django_filters.DateFilter(
-        field_name="created_at",
-        lookup_expr="date__lte",
-        label="To",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        label="To", method="filter_date_to", widget=forms.DateInput(attrs={"type": "date"})
     )
     type = django_filters.ChoiceFilter(choices=Transaction.Type.choices, empty_label="Any type")
     state = django_filters.ChoiceFilter(choices=Transaction.State.choices, empty_label="Any state")
@@ -37,6 +39,16 @@ class TransactionFilter(django_filters.FilterSet):
     class Meta:
         model = Transaction
         fields = ("date_from", "date_to", "type", "state", "amount_min", "amount_max", "q")
+
+    def filter_date_from(
+        self, queryset: QuerySet[Transaction], name: str, value: date
+    ) -> QuerySet[Transaction]:
+        return queryset.filter(created_at__gte=start_of_day(value))
+
+    def filter_date_to(
+        self, queryset: QuerySet[Transaction], name: str, value: date
+    ) -> QuerySet[Transaction]:
+        return queryset.filter(created_at__lt=start_of_day(value + timedelta(days=1)))
 
     # Amount bounds apply to the size of the movement, whichever its direction.
     def filter_amount_min(

@@ -2,20 +2,37 @@
 
 from __future__ import annotations
 
+import csv
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import django_tables2 as tables
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import StreamingHttpResponse
+from django.utils.encoding import force_str
 from django.utils.html import format_html
-from django_tables2.export import TableExport
+from django_tables2.paginators import LazyPaginator
+from django_tables2.rows import BoundRow
 
-from portal.selectors import counterparty_label
+from portal.selectors import count_up_to, counterparty_label
 from portal.templatetags.portal_money import plain_amount, signed_money
 from wallets.models import Transaction
 
 # A cell that is just a number is data, not a formula, even when it starts with "-".
 PLAIN_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+HISTORY_PAGE_SIZE = 25
+# ?per_page= comes from the URL: a page never reads more than this.
+MAX_PAGE_SIZE = 100
+# Up to this many matching rows a history says how many there are and numbers its
+# pages; past it, an exact count would cost as much as reading the whole history,
+# so it pages "Newer / Older" without one.
+COUNT_LIMIT = 1000
+# Rows fetched per query while a CSV export streams.
+EXPORT_CHUNK = 500
 
 
 def escape_spreadsheet_cell(value: Any) -> Any:
@@ -26,18 +43,68 @@ def escape_spreadsheet_cell(value: Any) -> Any:
     return value
 
 
-class SafeTableExport(TableExport):
-    """TableExport whose cells cannot smuggle spreadsheet formulas."""
+class CountedPaginator(Paginator):
+    """A paginator given the count the view already took, so it never counts again."""
 
-    def table_to_dataset(self, table, exclude_columns, dataset_kwargs=None):  # type: ignore[override]
-        dataset = super().table_to_dataset(table, exclude_columns, dataset_kwargs)
-        headers = dataset.headers
-        rows = [tuple(escape_spreadsheet_cell(cell) for cell in row) for row in dataset]
-        dataset.wipe()
-        dataset.headers = headers
-        for row in rows:
-            dataset.append(row)
-        return dataset
+    without_count = False
+
+    def __init__(self, object_list: Any, per_page: int, *, count: int, **kwargs: Any) -> None:
+        super().__init__(object_list, min(per_page, MAX_PAGE_SIZE), **kwargs)
+        self.__dict__["count"] = count  # Paginator.count is a cached_property
+
+
+class UncountedPaginator(LazyPaginator):
+    """django-tables2's LazyPaginator (one row past the page tells whether another
+    follows; no COUNT), for histories too long to count."""
+
+    without_count = True
+
+    def __init__(self, object_list: Any, per_page: int, **kwargs: Any) -> None:
+        super().__init__(object_list, min(per_page, MAX_PAGE_SIZE), **kwargs)
+
+
+def history_pagination(rows: QuerySet, per_page: int = HISTORY_PAGE_SIZE) -> dict[str, Any]:
+    """``RequestConfig`` pagination for a history: one capped COUNT, then numbered pages
+    for a short history or "Newer / Older" pages for a long one."""
+    count = count_up_to(rows, COUNT_LIMIT)
+    if count > COUNT_LIMIT:
+        return {"paginator_class": UncountedPaginator, "per_page": per_page}
+    return {"paginator_class": CountedPaginator, "per_page": per_page, "count": count}
+
+
+class _Echo:
+    """A file-like object whose write() returns the line, for a streaming csv.writer."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_lines(table: tables.Table) -> Iterator[str]:
+    """The table's exported columns as CSV, a line at a time: the rows come from the
+    database in chunks (``iterator()``), so a long history never sits in memory.
+    ``table`` is configured (sorted) and not paginated."""
+    writer = csv.writer(_Echo())
+    columns = [
+        column for column in table.columns.iterall() if not column.column.exclude_from_export
+    ]
+    yield writer.writerow([force_str(column.header) for column in columns])
+    records: QuerySet = table.data.data  # the filtered rows, in the table's order
+    for record in records.iterator(chunk_size=EXPORT_CHUNK):
+        row = BoundRow(record, table=table)
+        yield writer.writerow(
+            [
+                escape_spreadsheet_cell(
+                    force_str(row.get_cell_value(column.name), strings_only=True)
+                )
+                for column in columns
+            ]
+        )
+
+
+def csv_response(lines: Iterator[str], filename: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 class BaseHtmxTable(tables.Table):
@@ -47,12 +114,25 @@ class BaseHtmxTable(tables.Table):
         template_name = "portal/tables/bootstrap5_htmx.html"
         attrs = {"class": "table table-sm align-middle"}
 
+    @property
+    def pager_labels(self) -> tuple[str, str]:
+        """The names of the links to the previous and the next page."""
+        return ("Previous", "Next")
+
 
 class TransactionTable(BaseHtmxTable):
-    created_at = tables.DateTimeColumn(verbose_name="Time", format="Y-m-d H:i")
-    type = tables.Column(verbose_name="Type")
-    state = tables.Column(verbose_name="State")
-    amount = tables.Column(verbose_name="Amount", attrs={"td": {"class": "text-end amount"}})
+    # Every order ends with the id, so rows that tie never move between pages; newest
+    # first is exactly the history index's order.
+    created_at = tables.DateTimeColumn(
+        verbose_name="Time", format="Y-m-d H:i", order_by=("created_at", "id")
+    )
+    type = tables.Column(verbose_name="Type", order_by=("type", "id"))
+    state = tables.Column(verbose_name="State", order_by=("state", "id"))
+    amount = tables.Column(
+        verbose_name="Amount",
+        order_by=("amount", "id"),
+        attrs={"td": {"class": "text-end amount"}},
+    )
     balance_after = tables.Column(
         verbose_name="Balance after",
         orderable=False,
@@ -80,6 +160,16 @@ class TransactionTable(BaseHtmxTable):
         )
         order_by = ("-created_at",)
         empty_text = "No transactions match."
+
+    @property
+    def pager_labels(self) -> tuple[str, str]:
+        """In time order, the neighbouring pages are newer or older ones."""
+        first = str(self.order_by[0]) if self.order_by else "-created_at"
+        if first == "-created_at":
+            return ("Newer", "Older")
+        if first == "created_at":
+            return ("Older", "Newer")
+        return super().pager_labels
 
     def render_type(self, record: Transaction) -> str:
         return record.get_type_display()

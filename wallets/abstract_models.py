@@ -145,18 +145,26 @@ class AbstractTransaction(LedgerRow):
     ROW_NAME = "Ledger transactions"
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # Indexed by the composite indexes below, which all start with the wallet:
+    # every index is written on each of the ledger's inserts, so none is kept twice.
     wallet = models.ForeignKey(
-        "wallets.Wallet", on_delete=models.PROTECT, related_name="transactions"
+        "wallets.Wallet", on_delete=models.PROTECT, related_name="transactions", db_index=False
     )
     type = models.CharField(max_length=16, choices=Type.choices)
     # Signed: deposits are positive, withdrawals negative, so a wallet's
     # balance is the sum of its confirmed amounts.
     amount = AmountField()
-    state = models.CharField(max_length=16, choices=State.choices, db_index=True)
+    state = models.CharField(max_length=16, choices=State.choices)  # see the tx_pending index
     balance_after = AmountField(null=True, blank=True)
     meta = models.JSONField(default=dict, blank=True)
-    reversal_of = models.OneToOneField(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversal"
+    # Unique where set (see the constraint below): a row is reversed at most once.
+    reversal_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reversals",
+        db_index=False,
     )
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(null=True, blank=True)
@@ -168,7 +176,29 @@ class AbstractTransaction(LedgerRow):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["wallet", "-created_at", "-id"], name="%(app_label)s_tx_history"),
-            models.Index(fields=["state", "expires_at"], name="%(app_label)s_tx_pending"),
+            # Only pending rows: the ledger's other rows never pay for this index.
+            models.Index(
+                fields=["expires_at"],
+                condition=models.Q(state="pending"),
+                name="%(app_label)s_tx_pending_due",
+            ),
+            # A wallet's ledger sums (reconciliation, exact sums on SQLite) read
+            # this index alone, never the table.
+            models.Index(fields=["wallet", "state", "amount"], name="%(app_label)s_tx_ledger"),
+            # Pending rows confirmed later change the balance at resolved_at: with the
+            # history index, the balance at any moment is two one-row probes.
+            models.Index(
+                fields=["wallet", "-resolved_at", "-id"],
+                condition=models.Q(state="confirmed", resolved_at__isnull=False),
+                name="%(app_label)s_tx_resolved",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reversal_of"],
+                condition=models.Q(reversal_of__isnull=False),
+                name="%(app_label)s_tx_reversed_once",
+            )
         ]
         permissions = [
             ("confirm_transaction", "Can confirm or reject pending transactions"),
@@ -209,11 +239,12 @@ class AbstractTransfer(LedgerRow):
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     kind = models.CharField(max_length=16, choices=Kind.choices)
+    # Indexed by tr_from and tr_to below, which start with them.
     from_wallet = models.ForeignKey(
-        "wallets.Wallet", on_delete=models.PROTECT, related_name="transfers_out"
+        "wallets.Wallet", on_delete=models.PROTECT, related_name="transfers_out", db_index=False
     )
     to_wallet = models.ForeignKey(
-        "wallets.Wallet", on_delete=models.PROTECT, related_name="transfers_in"
+        "wallets.Wallet", on_delete=models.PROTECT, related_name="transfers_in", db_index=False
     )
     withdraw = models.OneToOneField(
         "wallets.Transaction", on_delete=models.PROTECT, related_name="transfer_as_withdraw"
@@ -227,7 +258,12 @@ class AbstractTransfer(LedgerRow):
     received = AmountField()
     rate = models.DecimalField(max_digits=30, decimal_places=12, null=True, blank=True)
     refund_of = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="refunds"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="refunds",
+        db_index=False,  # see the tr_refunds index: only refunds have one
     )
     refunded_amount = AmountField(default=Decimal(0))
     refund_state = models.CharField(
@@ -242,6 +278,13 @@ class AbstractTransfer(LedgerRow):
         indexes = [
             models.Index(fields=["from_wallet", "-created_at"], name="%(app_label)s_tr_from"),
             models.Index(fields=["to_wallet", "-created_at"], name="%(app_label)s_tr_to"),
+            models.Index(
+                fields=["refund_of"],
+                condition=models.Q(refund_of__isnull=False),
+                name="%(app_label)s_tr_refunds",
+            ),
+            # The staff dashboard's "transfers in the last day" reads only that day.
+            models.Index(fields=["created_at"], name="%(app_label)s_tr_created"),
         ]
         permissions = [("refund_transfer", "Can refund transfers")]
 

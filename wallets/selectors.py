@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -10,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
+from django.db import connections, router
 from django.db.models import Max, QuerySet, Sum
 from django.utils import timezone
 
@@ -45,12 +45,11 @@ def open_transfer_holds() -> QuerySet[TransferHold]:
 
 
 def transaction_history(wallet: Wallet) -> QuerySet[Transaction]:
-    """A wallet's transactions, newest first, served by the history index."""
-    return (
-        Transaction.objects.filter(wallet=wallet)
-        .select_related("wallet")
-        .order_by("-created_at", "-id")
-    )
+    """A wallet's transactions, newest first, served by the history index.
+
+    Read through the wallet's related manager, each row's ``wallet`` is ``wallet``
+    itself: no join, and no copy of the wallet built for every row."""
+    return wallet.transactions.order_by("-created_at", "-id")
 
 
 @exact
@@ -71,28 +70,118 @@ def sum_amounts_by(queryset: QuerySet, key: str, field: str = "amount") -> dict[
     return {row[key]: row["total"] for row in rows}
 
 
+# The ranges the balance chart offers; any whole number of days up to a year works.
+SERIES_DAYS = (7, 30, 90)
+MAX_SERIES_DAYS = 366
+
+
 @exact
 def balance_series(wallet: Wallet, days: int = 30) -> list[tuple[date, Decimal]]:
-    """End-of-day confirmed balance for each of the last ``days`` days."""
-    today = timezone.localdate()
-    start = today - timedelta(days=days - 1)
-    start_dt = timezone.make_aware(datetime.combine(start, time.min))
-    confirmed = Transaction.objects.filter(wallet=wallet, state=Transaction.State.CONFIRMED)
-    opening = sum_amounts(confirmed.filter(resolved_at__lt=start_dt)) + sum_amounts(
-        confirmed.filter(resolved_at__isnull=True, created_at__lt=start_dt)
+    """End-of-day confirmed balance for each of the last ``days`` days (7, 30, 90…).
+
+    Each day's figure is the ``balance_after`` of the last balance change before
+    that day ended, found by index probes: the page costs the same at a hundred
+    rows or a million, and the last day equals the stored balance."""
+    if not 1 <= days <= MAX_SERIES_DAYS:
+        raise ValueError(f"A balance series covers 1 to {MAX_SERIES_DAYS} days, not {days}.")
+    first = timezone.localdate() - timedelta(days=days - 1)
+    dates = [first + timedelta(days=offset) for offset in range(days)]
+    ends = [timezone.make_aware(datetime.combine(d + timedelta(days=1), time.min)) for d in dates]
+    return list(zip(dates, balances_before(wallet, ends), strict=True))
+
+
+@exact
+def balances_before(wallet: Wallet, moments: list[datetime]) -> list[Decimal]:
+    """The wallet's confirmed balance just before each of ``moments``.
+
+    The balance changes in the order rows were confirmed: a row confirmed when it
+    was written changed it at ``created_at`` (and has no ``resolved_at``); a pending
+    row confirmed later changed it at ``resolved_at``, when it got its
+    ``balance_after``. So each moment takes two probes, each one row long: the last
+    row confirmed on creation (the ``tx_history`` index) and the last one confirmed
+    later (the small ``tx_resolved`` index); the later of the two holds the balance
+    (ties go to the higher id, the later insert). Two queries whatever the history's
+    size: the probes, then the rows they found by primary key."""
+    if not moments:
+        return []
+    alias = router.db_for_read(Transaction)
+    probes = _probe_rows(alias, wallet, moments)
+    found = {
+        pk: (resolved or created, pk, balance)
+        for pk, created, resolved, balance in Transaction.objects.using(alias)
+        .filter(pk__in={pk for pair in probes for pk in pair if pk is not None})
+        .values_list("pk", "created_at", "resolved_at", "balance_after")
+    }
+    balances = []
+    for pair in probes:
+        candidates = [found[pk] for pk in pair if pk is not None]
+        balances.append(max(candidates)[2] if candidates else Decimal(0))
+    return balances
+
+
+def _probe_rows(alias: str, wallet: Wallet, moments: list[datetime]) -> list[tuple[Any, Any]]:
+    """Per moment, the ids of the last row confirmed on creation and of the last row
+    confirmed later, before that moment (``None`` when there is none)."""
+    connection = connections[alias]
+    meta = Transaction._meta
+    quote = connection.ops.quote_name
+
+    def column(name: str) -> str:
+        return quote(meta.get_field(name).column)
+
+    created, resolved = column("created_at"), column("resolved_at")
+
+    def last_before(changed_at: str, only: str = "") -> str:
+        # A literal state, not a parameter: PostgreSQL matches a partial index's
+        # predicate only against constants it can see when planning.
+        return (
+            f"(SELECT {column('id')} FROM {quote(meta.db_table)}"
+            f" WHERE {column('wallet')} = %s"
+            f" AND {column('state')} = '{Transaction.State.CONFIRMED.value}'"
+            f" {only} AND {changed_at} < moments.moment"
+            f" ORDER BY {changed_at} DESC, {column('id')} DESC LIMIT 1)"
+        )
+
+    # Scalar subqueries only, no joins: each is an index probe the planner cannot turn
+    # into a scan of the table, whatever it guesses about the rows. The second one
+    # says no "resolved_at IS NOT NULL": "resolved_at < moment" implies it (and so the
+    # partial index's predicate), and spelling it out makes PostgreSQL expect a single
+    # row, plan a bitmap scan and a sort per probe, and compile the query with JIT.
+    sql = (
+        f"WITH moments (moment) AS (VALUES {', '.join(['(%s)'] * len(moments))}) "
+        f"SELECT {last_before(created, f'AND {resolved} IS NULL')}, {last_before(resolved)} "
+        "FROM moments ORDER BY moment"
     )
-    changes: dict[date, Decimal] = defaultdict(Decimal)
-    recent = confirmed.exclude(resolved_at__lt=start_dt).exclude(
-        resolved_at__isnull=True, created_at__lt=start_dt
-    )
-    for amount, created, resolved in recent.values_list("amount", "created_at", "resolved_at"):
-        changes[timezone.localdate(resolved or created)] += amount
-    series, running = [], opening
-    for offset in range(days):
-        day = start + timedelta(days=offset)
-        running += changes.get(day, Decimal(0))
-        series.append((day, running))
-    return series
+    params = [connection.ops.adapt_datetimefield_value(moment) for moment in moments]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, wallet.pk, wallet.pk])
+        return cursor.fetchall()
+
+
+def recent_transactions(wallets: Iterable[Wallet], limit: int = 10) -> list[Transaction]:
+    """The newest ``limit`` transactions across ``wallets``, newest first.
+
+    ``wallet IN (…) ORDER BY created_at DESC LIMIT n`` would read and sort every
+    row of every wallet; instead each wallet gives its newest ``limit`` rows from
+    the history index, and only those are merged."""
+    by_id = {wallet.pk: wallet for wallet in wallets}
+    newest = [
+        Transaction.objects.filter(wallet_id=pk).order_by("-created_at", "-id")[:limit]
+        for pk in by_id
+    ]
+    if not newest:
+        return []
+    first, *others = newest
+    if others and connections[first.db].features.supports_slicing_ordering_in_compound:
+        union = first.union(*others, all=True).order_by("-created_at", "-id")
+        rows = list(union[:limit])
+    else:
+        # SQLite cannot LIMIT the parts of a UNION: one short query a wallet.
+        merged = (tx for part in newest for tx in part)
+        rows = sorted(merged, key=lambda tx: (tx.created_at, tx.pk), reverse=True)[:limit]
+    for tx in rows:
+        tx.wallet = by_id[tx.wallet_id]
+    return rows
 
 
 @exact

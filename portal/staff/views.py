@@ -21,7 +21,7 @@ from django_tables2 import RequestConfig
 from portal.filters import TransactionFilter
 from portal.staff import selectors
 from portal.staff.forms import HolderSearchForm, QueueDecisionForm
-from portal.tables import TransactionTable
+from portal.tables import TransactionTable, history_pagination
 from portal.views.base import HtmxHttpRequest, partial
 from wallets.models import AuditEntry, Transaction, TransferHold
 from wallets.staff import can
@@ -82,7 +82,8 @@ def wallet_history(request: HtmxHttpRequest, wallet_uuid: str) -> HttpResponse:
     filterset = TransactionFilter(request.GET or None, queryset=history)
     # The holder's receipt pages are theirs alone; staff read the rows here.
     table = TransactionTable(filterset.qs, exclude=("receipt",))
-    RequestConfig(request, paginate={"per_page": 25}).configure(table)
+    # As on the holder's page: one capped COUNT, "Newer / Older" on long histories.
+    RequestConfig(request, paginate=history_pagination(filterset.qs)).configure(table)
     context = {
         "wallet": wallet,
         "holder": wallet.holder,

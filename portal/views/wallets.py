@@ -2,39 +2,49 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.utils.decorators import method_decorator
 from django_filters.views import FilterView
-from django_tables2 import SingleTableMixin
-from django_tables2.export import ExportMixin
+from django_tables2 import RequestConfig, SingleTableMixin
 
 from portal import selectors
 from portal.filters import TransactionFilter
-from portal.ops.db import use_replica
-from portal.tables import SafeTableExport, TransactionTable, transaction_reference
+from portal.ops.db import replica_reads, use_replica
+from portal.tables import (
+    COUNT_LIMIT,
+    TransactionTable,
+    csv_lines,
+    csv_response,
+    history_pagination,
+    transaction_reference,
+)
 from portal.views.base import HtmxHttpRequest, partial
 from wallets.models import Wallet
+
+EXPORT_PARAM = "_export"
 
 
 # Only the listing reads from the replica (when one is configured): the login,
 # session and ownership checks in dispatch() stay on the primary, so replica lag
 # can never log someone out or hide a wallet they just opened.
 @method_decorator(use_replica, name="get")
-class WalletHistoryView(LoginRequiredMixin, ExportMixin, SingleTableMixin, FilterView):
-    """Full page on a normal load, the ``tx-table`` partial on htmx filter/sort/page requests."""
+class WalletHistoryView(LoginRequiredMixin, SingleTableMixin, FilterView):
+    """Full page on a normal load, the ``tx-table`` partial on htmx filter/sort/page
+    requests, and the filtered rows as a streamed CSV with ``?_export=csv``."""
 
     request: HtmxHttpRequest
     table_class = TransactionTable
     filterset_class = TransactionFilter
     template_name = "portal/wallet_detail.html"
-    paginate_by = 25
-    export_class = SafeTableExport
-    export_formats = ("csv",)
+    # The table paginates (history_pagination); ListView must not paginate, and
+    # count, the same rows a second time.
+    paginate_by = None
     wallet: Wallet
 
     def dispatch(self, request: HtmxHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -42,25 +52,45 @@ class WalletHistoryView(LoginRequiredMixin, ExportMixin, SingleTableMixin, Filte
             self.wallet = selectors.wallet_for_user(request.user, kwargs["wallet_uuid"])
         return super().dispatch(request, *args, **kwargs)
 
+    def get(self, request: HtmxHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.GET.get(EXPORT_PARAM) == "csv":
+            return self.export_csv()
+        return super().get(request, *args, **kwargs)
+
     def get_queryset(self):
         return selectors.wallet_history(self.wallet)
 
+    def get_table_pagination(self, table: TransactionTable) -> dict[str, Any]:
+        return history_pagination(self.object_list)
+
     def get_template_names(self) -> list[str]:
         return [partial(self.template_name, self.request, "tx-table")]
-
-    def get_export_filename(self, export_format: str) -> str:
-        return f"{self.wallet.slug}-history.{export_format}"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context["wallet"] = self.wallet
         context["holder"] = selectors.holder_label(self.wallet)
         context["can_spend"] = selectors.can_spend_from(self.request.user, self.wallet)
+        context["count_limit"] = f"{COUNT_LIMIT:,}"
         query = self.request.GET.copy()
         query.pop("page", None)
-        query["_export"] = "csv"
+        query[EXPORT_PARAM] = "csv"
         context["export_query"] = query.urlencode()
         return context
+
+    def export_csv(self) -> StreamingHttpResponse:
+        """The rows the page's filters and sort select, every page of them."""
+        filterset = self.get_filterset(self.get_filterset_class())
+        rows = filterset.qs if filterset.is_valid() else filterset.queryset.none()
+        table = self.get_table_class()(data=rows, exclude=("receipt",))
+        RequestConfig(self.request, paginate=False).configure(table)
+        return csv_response(_on_replica(csv_lines(table)), f"{self.wallet.slug}-history.csv")
+
+
+def _on_replica(lines: Iterator[str]) -> Iterator[str]:
+    # A streamed body is read after the view returns, outside use_replica's block.
+    with replica_reads():
+        yield from lines
 
 
 @login_required

@@ -1,16 +1,23 @@
 import csv
 import io
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 
-from tests.portal.conftest import HTMX
+from tests.portal.conftest import HTMX, make_user
 
 pytestmark = pytest.mark.django_db
 
 
 def wallet_url(wallet, query: str = "") -> str:
     return reverse("portal:wallet", args=[wallet.uuid]) + query
+
+
+def streamed(response) -> str:
+    if response.streaming:
+        return b"".join(response.streaming_content).decode()
+    return response.content.decode()
 
 
 def test_history_lists_transactions_with_counterparty_and_reference(alice, bob, alice_client):
@@ -66,9 +73,10 @@ def test_csv_export_contains_exactly_the_filtered_rows_and_escapes_formulas(
 
     response = alice_client.get(wallet_url(alice.wallet, "?amount_min=2&_export=csv"))
     assert response.status_code == 200
+    assert response.streaming  # rows are written as they are read, never all in memory
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    rows = list(csv.reader(io.StringIO(streamed(response))))
     header, data = rows[0], rows[1:]
     assert header[:4] == ["Time", "Type", "State", "Amount"]
     assert "Receipt" not in header
@@ -100,8 +108,6 @@ def test_receipt_page_and_its_404_for_strangers(alice, bob, alice_client, bob_cl
 
 def test_organization_wallets_are_visible_to_members_only(acme, alice, bob, bob_client):
     from django.test import Client
-
-    from tests.portal.conftest import make_user
 
     assert bob_client.get(wallet_url(acme.wallet)).status_code == 200
     outsider = Client()
@@ -154,8 +160,139 @@ def test_history_and_export_read_from_the_replica_but_checks_stay_on_the_primary
     for query in ("", "?_export=csv"):
         seen.clear()
         with connection.execute_wrapper(record):
-            assert alice_client.get(wallet_url(alice.wallet, query)).status_code == 200
+            response = alice_client.get(wallet_url(alice.wallet, query))
+            assert response.status_code == 200
+            streamed(response)  # an export reads its rows while it streams
         history_reads = [replica for table, replica in seen if table == "wallets_transaction"]
         assert history_reads and all(history_reads)
         # The session, the user and the ownership check ran first, on the primary.
         assert seen[0] == ("other", False)
+
+
+# Counting, paging and exporting at any size
+
+
+def count_queries(captured) -> list[str]:
+    return [q["sql"] for q in captured if "COUNT(" in q["sql"].upper()]
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["full page", "htmx partial"])
+def test_history_page_counts_once_with_a_bounded_number_of_queries(
+    alice, bob, alice_client, headers, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for index in range(30):
+        alice.transfer(bob, "1.00", meta={"note": f"Round {index}"})
+    with django_assert_max_num_queries(14), CaptureQueriesContext(connection) as ctx:
+        response = alice_client.get(wallet_url(alice.wallet, "?page=2"), **headers)
+    assert response.status_code == 200
+    counts = count_queries(ctx.captured_queries)
+    # One COUNT, and a capped one: it stops after COUNT_LIMIT + 1 rows.
+    assert len(counts) == 1 and "LIMIT" in counts[0].upper(), counts
+    assert "31 transactions" in response.content.decode()
+
+
+def test_long_history_pages_newer_and_older_without_counting(
+    alice, alice_client, monkeypatch, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr("portal.tables.COUNT_LIMIT", 5)
+    monkeypatch.setattr("portal.views.wallets.COUNT_LIMIT", 5)
+    for index in range(11):
+        alice.deposit("1.00", meta={"reference": f"Row {index:02d}"})  # 12 rows with Welcome
+
+    first = alice_client.get(wallet_url(alice.wallet, "?per_page=5")).content.decode()
+    assert "More than 5 transactions" in first
+    assert 'rel="next">Older' in first and 'rel="prev"' not in first
+    assert "Row 10" in first and "Row 05" not in first
+    assert "Page</span> 2" not in first  # no numbered pages without a count
+
+    with CaptureQueriesContext(connection) as ctx:
+        middle = alice_client.get(wallet_url(alice.wallet, "?per_page=5&page=2"), **HTMX)
+    body = middle.content.decode()
+    assert body.lstrip().startswith('<div id="tx-table"')
+    assert 'rel="prev"' in body and 'rel="next">Older' in body and "Page 2" in body
+    assert "</span> Newer</a>" in body
+    assert "Row 05" in body and "Row 10" not in body and "Row 00" not in body
+    assert all("LIMIT" in sql.upper() for sql in count_queries(ctx.captured_queries))
+
+    last = alice_client.get(wallet_url(alice.wallet, "?per_page=5&page=3")).content.decode()
+    assert "</span> Newer</a>" in last and 'rel="next"' not in last
+    assert "Row 00" in last and "Welcome" in last
+
+    # Filters narrow the rows in this mode too, and keep the sort and page links.
+    body = alice_client.get(
+        wallet_url(alice.wallet, "?per_page=5&q=Row&sort=created_at"), **HTMX
+    ).content.decode()
+    assert "Row 00" in body and "Welcome" not in body
+    assert "sort=created_at" in body and "page=2" in body
+    assert 'rel="next">Newer' in body  # oldest first: the next page is newer
+
+
+def test_oldest_first_names_the_pages_the_other_way(alice, alice_client):
+    for _ in range(30):
+        alice.deposit("1.00")
+    newest_first = alice_client.get(wallet_url(alice.wallet)).content.decode()
+    assert 'rel="next">Older' in newest_first
+    oldest_first = alice_client.get(wallet_url(alice.wallet, "?sort=created_at")).content.decode()
+    assert 'rel="next">Newer' in oldest_first
+    by_amount = alice_client.get(wallet_url(alice.wallet, "?sort=amount")).content.decode()
+    assert 'rel="next">Next' in by_amount
+
+
+def test_a_page_never_reads_more_than_a_hundred_rows(alice, alice_client):
+    for _ in range(110):
+        alice.deposit("1.00")
+    body = alice_client.get(wallet_url(alice.wallet, "?per_page=100000")).content.decode()
+    assert body.count("receipt for deposit") == 100
+
+
+def test_date_filters_cover_whole_local_days(alice, alice_client, monkeypatch):
+    from datetime import datetime, time, timedelta
+
+    from django.utils import timezone
+
+    day = timezone.localdate() - timedelta(days=3)
+    midnight = timezone.make_aware(datetime.combine(day, time.min))
+    for moment, label in [
+        (midnight - timedelta(microseconds=1), "Before"),
+        (midnight, "First"),
+        (midnight + timedelta(days=1) - timedelta(microseconds=1), "Last"),
+        (midnight + timedelta(days=1), "After"),
+    ]:
+        monkeypatch.setattr(timezone, "now", lambda moment=moment: moment)
+        alice.deposit("1.00", meta={"reference": label})
+    monkeypatch.undo()
+
+    query = f"?date_from={day:%Y-%m-%d}&date_to={day:%Y-%m-%d}"
+    for headers in ({}, HTMX):
+        body = alice_client.get(wallet_url(alice.wallet, query), **headers).content.decode()
+        assert "First" in body and "Last" in body
+        assert "Before" not in body and "After" not in body
+    export = streamed(alice_client.get(wallet_url(alice.wallet, query + "&_export=csv")))
+    assert sorted(row[6] for row in list(csv.reader(io.StringIO(export)))[1:]) == [
+        "First",
+        "Last",
+    ]
+
+
+def test_export_streams_every_filtered_row_in_the_pages_order(alice, bob, alice_client):
+    for index in range(40):
+        alice.deposit(f"{index + 1}.00", meta={"reference": f"Row {index}"})
+    alice.transfer(bob, "0.50")
+    response = alice_client.get(wallet_url(alice.wallet, "?type=deposit&sort=-amount&_export=csv"))
+    rows = list(csv.reader(io.StringIO(streamed(response))))[1:]
+    assert len(rows) == 41  # every page of it: 40 deposits and the welcome credit
+    amounts = [Decimal(row[3]) for row in rows]
+    assert amounts == sorted(amounts, reverse=True)
+    assert all(row[1] == "deposit" for row in rows)
+
+
+def test_invalid_filter_exports_no_rows(alice, alice_client):
+    response = alice_client.get(wallet_url(alice.wallet, "?amount_min=-5&_export=csv"))
+    rows = list(csv.reader(io.StringIO(streamed(response))))
+    assert rows[0][:2] == ["Time", "Type"] and rows[1:] == []

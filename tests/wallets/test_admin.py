@@ -939,3 +939,28 @@ def test_list_page_queries_do_not_grow_with_rows(
     make_rows(2, 12, admin_staff)
     with django_assert_max_num_queries(len(small.captured_queries)):
         assert admin_staff_client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("url", [TX_URL, TRANSFERS_URL])
+def test_ledger_lists_never_count_or_scan_the_whole_ledger(
+    admin_staff_client, holder, other, url, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for _ in range(3):
+        holder.transfer(other, 1)
+    with CaptureQueriesContext(connection) as captured:
+        assert admin_staff_client.get(url).status_code == 200
+    counts = [q["sql"] for q in captured.captured_queries if "COUNT(" in q["sql"].upper()]
+    # Every count is capped (a LIMIT inside it); no DISTINCT over ledger rows for filters.
+    assert counts and all("LIMIT" in sql.upper() for sql in counts), counts
+    ledger_tables = ("wallets_transaction", "wallets_transfer")
+    assert not [
+        q["sql"]
+        for q in captured.captured_queries
+        if "DISTINCT" in q["sql"].upper() and any(t in q["sql"] for t in ledger_tables)
+    ]
+    if url == TX_URL:  # the unit filter reads the units from the wallets
+        page = admin_staff_client.get(url, {"unit": "USD"})
+        assert page.status_code == 200 and "USD" in page.content.decode()

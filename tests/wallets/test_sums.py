@@ -49,3 +49,16 @@ def test_a_sum_is_one_query_and_no_row_comes_into_python(alice, django_assert_nu
     with django_assert_num_queries(1):
         assert sum_amounts(rows) == 150
     assert sum_amounts(Wallet.objects.all(), "balance") == 0
+
+
+def test_a_sum_too_large_for_the_fast_chunks_is_still_exact(alice, monkeypatch):
+    """Chunks that overflow SQLite's integers fall back to smaller ones."""
+    from wallets import sums
+
+    # 18-digit chunks: one row fits a 64-bit integer, ten rows of nines do not.
+    monkeypatch.setattr(sums, "CHUNKS", [(1, 18), (19, 18), (37, 2)])
+    amounts = [Decimal("-1.5")] * 12  # complemented: 999...98.5
+    make_rows(alice.wallet, amounts)
+    with localcontext(Context(prec=80)):
+        expected = sum(amounts)
+    assert sum_amounts(Transaction.objects.filter(wallet=alice.wallet)) == expected

@@ -7,9 +7,11 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
+from django.core.paginator import Paginator
 from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 
 from wallets.audit import at_precision
@@ -84,9 +86,26 @@ def holder_search(queryset: QuerySet[Wallet], term: str) -> Q:
     return condition
 
 
+class CappedCountPaginator(Paginator):
+    """Counts at most ``CAP`` rows, so a list over a million-row ledger stays fast.
+
+    Pages past the cap are reached by filtering or searching instead."""
+
+    CAP = 10_000
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list[: self.CAP].count()
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Ledger rows are append-only: nobody adds, edits or deletes them here,
-    superusers included. Changes go through the actions, which call the engine."""
+    superusers included. Changes go through the actions, which call the engine.
+
+    Their lists never count a whole ledger (see ``CappedCountPaginator``)."""
+
+    paginator = CappedCountPaginator
+    show_full_result_count = False
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -101,3 +120,20 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)
         return actions
+
+
+class WalletUnitFilter(admin.SimpleListFilter):
+    """Units read from the wallets, not from every ledger row."""
+
+    title = "unit"
+    parameter_name = "unit"
+    wallet_field = "wallet"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple]:
+        units = Wallet.objects.order_by("unit").values_list("unit", flat=True).distinct()
+        return [(unit, unit) for unit in units]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value():
+            return queryset.filter(**{f"{self.wallet_field}__unit": self.value()})
+        return queryset

@@ -10,7 +10,7 @@ from django.utils.html import format_html, format_html_join
 
 from wallets.admin import ledger_actions
 from wallets.admin.confirmation import run_confirmed_action
-from wallets.admin.display import ReadOnlyAdmin, admin_link, money
+from wallets.admin.display import ReadOnlyAdmin, WalletUnitFilter, admin_link, money
 from wallets.admin.ledger_actions import reserved_hold
 from wallets.models import AuditEntry, Transaction, Transfer
 from wallets.selectors import pending_for_review
@@ -66,12 +66,11 @@ class TransactionAdmin(TransactionReferenceSearch, ReadOnlyAdmin):
         "type",
         "state",
         ReviewQueueFilter,
-        "wallet__unit",
+        WalletUnitFilter,
         ("created_at", admin.DateFieldListFilter),
     )
     search_fields = ("uuid",)
     list_select_related = ("wallet",)
-    date_hierarchy = "created_at"
     fields = (
         "uuid",
         "wallet_link",
@@ -168,7 +167,6 @@ class TransferAdmin(TransactionReferenceSearch, ReadOnlyAdmin):
     list_filter = ("kind", "refund_state", ("created_at", admin.DateFieldListFilter))
     search_fields = ("uuid",)
     list_select_related = ("from_wallet", "to_wallet", "refund_of")
-    date_hierarchy = "created_at"
     fields = (
         "uuid",
         "kind",

@@ -27,6 +27,7 @@ from wallets.holders import resolve_wallet
 from wallets.ledger import (
     after_commit,
     announce_transactions,
+    build,
     ensure_active,
     ensure_available,
     entry,
@@ -277,7 +278,8 @@ def _post_transfers(pending: list[tuple[_Item, tuple[Transaction, Transaction]]]
     post_all([leg for _, legs in pending for leg in legs])
     transfers = insert_rows(
         [
-            Transfer(
+            build(
+                Transfer,
                 kind=Kind.TRANSFER,
                 from_wallet=withdraw.wallet,
                 to_wallet=deposit.wallet,
