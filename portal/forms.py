@@ -16,7 +16,11 @@ from portal.services import (
     TransferToSelf,
 )
 from wallets.exceptions import ErrorCode, WalletError
+from wallets.form_fields import AmountFormField
 from wallets.models import Wallet
+
+# The widest scale any wallet allows; each wallet's own is checked by the engine.
+AMOUNT_DECIMAL_PLACES = settings.WALLETS.get("MAX_DECIMAL_PLACES", 8)
 
 
 def new_idempotency_key() -> str:
@@ -121,7 +125,7 @@ class TransferForm(IdempotencyKeyMixin, forms.Form):
         label="Recipient's email or username",
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
-    amount = forms.DecimalField(min_value=0, decimal_places=8, max_digits=30, label="Amount")
+    amount = AmountFormField(decimal_places=AMOUNT_DECIMAL_PLACES, label="Amount")
     note = forms.CharField(max_length=140, required=False, label="Note (optional)")
 
     # Which field an engine error belongs to, so it shows next to the right input.
@@ -142,7 +146,6 @@ class TransferForm(IdempotencyKeyMixin, forms.Form):
     def __init__(self, *args: Any, wallets: QuerySet[Wallet], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["source"].queryset = wallets
-        self.fields["amount"].widget.attrs.update({"inputmode": "decimal", "step": "any"})
         self.helper = FormHelper()
         self.helper.form_tag = False
 
@@ -151,7 +154,7 @@ class MoneyRequestForm(IdempotencyKeyMixin, forms.Form):
     """A top-up or payout request: it becomes a pending transaction that staff resolve."""
 
     wallet = WalletChoiceField(queryset=Wallet.objects.none(), label="Wallet", empty_label=None)
-    amount = forms.DecimalField(min_value=0, decimal_places=8, max_digits=30)
+    amount = AmountFormField(decimal_places=AMOUNT_DECIMAL_PLACES)
     reference = forms.CharField(max_length=140)
 
     ERROR_FIELDS = {
@@ -164,7 +167,6 @@ class MoneyRequestForm(IdempotencyKeyMixin, forms.Form):
         super().__init__(*args, prefix=kind, **kwargs)
         self.kind = kind
         self.fields["wallet"].queryset = wallets
-        self.fields["amount"].widget.attrs.update({"inputmode": "decimal", "step": "any"})
         if kind == "topup":
             self.fields["reference"].label = "Payment reference"
             self.fields["reference"].help_text = "The reference of the payment you made to us."
@@ -180,7 +182,7 @@ class ExchangeForm(IdempotencyKeyMixin, forms.Form):
 
     from_wallet = WalletChoiceField(queryset=Wallet.objects.none(), label="From", empty_label=None)
     to_wallet = WalletChoiceField(queryset=Wallet.objects.none(), label="To", empty_label=None)
-    amount = forms.DecimalField(min_value=0, decimal_places=8, max_digits=30)
+    amount = AmountFormField(decimal_places=AMOUNT_DECIMAL_PLACES)
     # The rate the user reviewed; a different rate at confirmation is shown again first.
     quoted_rate = forms.DecimalField(required=False, widget=forms.HiddenInput)
 
@@ -197,7 +199,6 @@ class ExchangeForm(IdempotencyKeyMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["from_wallet"].queryset = wallets
         self.fields["to_wallet"].queryset = wallets
-        self.fields["amount"].widget.attrs.update({"inputmode": "decimal", "step": "any"})
         self.helper = FormHelper()
         self.helper.form_tag = False
 

@@ -7,9 +7,12 @@ SQLite file in the project directory with debug on.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
+
+from portal.ops import db_timeouts
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -23,6 +26,17 @@ def env_bool(name: str, default: bool) -> bool:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit():
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(f"{name} must be a whole number, 0 or more.")
+    return int(value)
 
 
 DEV_SECRET_KEY = "insecure-development-key-change-me"
@@ -69,7 +83,13 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: every log line gets the request id; probes and scrapes skip the rest.
+    # First: the client's address behind our proxies (TRUSTED_PROXY_COUNT), for
+    # everything after it: logs, rate limits, the staff audit log.
+    "portal.ops.client_ip.TrustedProxyMiddleware",
+    # Database failures become a 503 (a money form's page says the outcome is
+    # unknown); high up so the others' process_exception hooks run before it.
+    "portal.ops.errors.DatabaseErrorsMiddleware",
+    # Every log line gets the request id; probes and scrapes skip the rest.
     "portal.ops.request_id.RequestIdMiddleware",
     "portal.ops.metrics.RequestMetricsMiddleware",
     "portal.ops.middleware.OpsEndpointsMiddleware",
@@ -105,7 +125,13 @@ TEMPLATES = [
 ]
 
 
-def database_config(url: str) -> dict:
+# Database timeouts for this kind of process (web, command, worker): see
+# portal.ops.db_timeouts and .env.production.example.
+DB_TIMEOUT_ROLE = db_timeouts.process_role(sys.argv, os.environ, PRODUCTION)
+DB_TIMEOUTS = db_timeouts.timeouts(DB_TIMEOUT_ROLE, os.environ)
+
+
+def database_config(url: str, role: str | None = None) -> dict:
     # Persistent connections, checked before reuse: one per gunicorn worker.
     config = dj_database_url.parse(
         url, conn_max_age=int(os.environ.get("CONN_MAX_AGE", "600")), conn_health_checks=True
@@ -115,6 +141,9 @@ def database_config(url: str) -> dict:
         # "database is locked" half-way through a money operation.
         config["CONN_MAX_AGE"] = 0
         config["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    elif "postgresql" in config["ENGINE"]:
+        values = DB_TIMEOUTS if role is None else db_timeouts.timeouts(role, os.environ)
+        config["OPTIONS"] = db_timeouts.postgres_options(values, config.get("OPTIONS", {}))
     return config
 
 
@@ -174,7 +203,9 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
-# allauth's defaults, tightened for a money site: per IP and per account.
+# allauth's defaults, tightened for a money site: per IP and per account. The
+# IP is the client's (TRUSTED_PROXY_COUNT below), so one address failing logins
+# locks out only itself, and an account only after its own failures.
 ACCOUNT_RATE_LIMITS = {
     "login": "20/m/ip",
     "login_failed": "5/300s/key,20/m/ip",
@@ -185,6 +216,12 @@ ACCOUNT_RATE_LIMITS = {
     "reauthenticate": "10/m/user",
 }
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
+# How many proxies we run in front of the portal (0: clients connect directly).
+# portal.ops.client_ip.TrustedProxyMiddleware takes the client's address from
+# X-Forwarded-For with it; allauth's rate limits read the same header the same
+# way. Behind the documented load balancer this is 1.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 # Transfers at or above this amount (per unit; "*" for any other unit) ask for the
 # password again unless the user re-authenticated in the last few minutes.
 PORTAL_REAUTH_THRESHOLD = {"USD": "1000", "EUR": "1000", "*": "100000"}
@@ -217,6 +254,11 @@ WALLETS = {
     # the transfer operation evaluates under its locks.
     "TRANSFER_POLICY_CLASS": "wallets.risk.RiskRulePolicy",
 }
+
+# Webhooks go to https URLs whose host resolves only to public addresses
+# (shop.webhook_targets). Development may send them to a receiver on loopback
+# over http; production mode refuses to start with this on.
+WEBHOOK_ALLOW_LOCALHOST_HTTP = env_bool("WEBHOOK_ALLOW_LOCALHOST_HTTP", DEBUG)
 
 # Security headers. Production turns on HTTPS-only behaviour; the CSP applies
 # everywhere so a page that needs an inline script fails in development too.

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.db import transaction
 from django.utils import timezone
 
-from shop import webhook_signature
-from shop.exceptions import NotAllowed, ShopError
+from shop import webhook_signature, webhook_transport
+from shop.exceptions import NotAllowed
 from shop.models import Organization, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from shop.selectors import can_manage_merchant
+from shop.webhook_targets import WebhookURLInvalid, check_url, checked_address, parse_target
 
 logger = logging.getLogger(__name__)
 
@@ -25,20 +24,21 @@ logger = logging.getLogger(__name__)
 BACKOFF_SECONDS = (30, 120, 600, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600)
 # A claimed delivery is retried by another worker if this one dies mid-request.
 LEASE_SECONDS = 60
-LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
-
-
-class WebhookURLInvalid(ShopError):
-    default_message = "Webhook URLs must use https (http only for localhost)."
+# What merchants are told when no status came back. The reason (refused
+# address, connection refused, timeout, TLS) stays in our logs: telling it
+# would let the developers page probe what answers where.
+NO_RESPONSE = "No HTTP response."
+ADDRESS_REFUSED = "Not sent: the host does not resolve to a public address."
 
 
 def add_endpoint(merchant: Organization, url: str, by: Any) -> WebhookEndpoint:
+    """Register a URL after checking it and every address its host resolves to.
+
+    A name that does not resolve yet is accepted; each delivery checks it again.
+    """
     if not getattr(by, "is_staff", False) and not can_manage_merchant(by, merchant):
         raise NotAllowed("Only the merchant's managers can add webhook endpoints.")
-    parts = urlsplit(url)
-    loopback = parts.hostname in LOOPBACK_HOSTS
-    if parts.scheme not in ("https", "http") or (parts.scheme == "http" and not loopback):
-        raise WebhookURLInvalid()
+    check_url(url, allow_unresolved=True)
     return WebhookEndpoint.objects.create(merchant=merchant, url=url)
 
 
@@ -89,24 +89,22 @@ def _claim(now, limit: int) -> list[int]:
 
 
 def post_signed(url: str, secret: str, body: str, timeout: float) -> int:
-    """POST ``body`` with its signature; returns the HTTP status (raises on no answer)."""
-    if urlsplit(url).scheme not in ("http", "https"):
-        raise ValueError(f"Refusing to deliver to {url!r}: not an http(s) URL.")
-    request = urllib.request.Request(
-        url,
-        data=body.encode(),
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": "wallet-portal-webhooks/1",
-            webhook_signature.HEADER: webhook_signature.sign(secret, body),
-        },
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
+    """POST ``body`` with its signature; returns the HTTP status, redirects not followed.
+
+    The URL is checked again and its host resolved now (a DNS answer may have
+    changed since registration); the connection goes to the address checked.
+    Raises WebhookURLInvalid (or WebhookAddressRefused) when the URL may not
+    be used any more, OSError or http.client.HTTPException when nothing valid
+    came back.
+    """
+    target = parse_target(url)
+    address = checked_address(target)
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "wallet-portal-webhooks/1",
+        webhook_signature.HEADER: webhook_signature.sign(secret, body),
+    }
+    return webhook_transport.post(target, address, body.encode(), headers, timeout)
 
 
 def deliver_due(limit: int = 100, timeout: float = 10.0) -> DeliveryReport:
@@ -121,8 +119,12 @@ def deliver_due(limit: int = 100, timeout: float = 10.0) -> DeliveryReport:
             status_code = post_signed(
                 delivery.endpoint.url, delivery.endpoint.secret, delivery.event.body, timeout
             )
-        except (OSError, ValueError) as exc:
-            error = str(exc)[:500]
+        except WebhookURLInvalid as exc:
+            error = ADDRESS_REFUSED
+            logger.warning("webhook %s refused: %s", delivery.endpoint.url, exc.message)
+        except (OSError, http.client.HTTPException) as exc:
+            error = NO_RESPONSE
+            logger.info("webhook %s: no response (%r)", delivery.endpoint.url, exc)
         attempts = delivery.attempts + 1
         fields: dict[str, Any] = {
             "attempts": attempts,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation, localcontext
 from typing import Any, TypeVar
@@ -63,6 +64,37 @@ def parse_amount(value: Any, decimal_places: int) -> Decimal:
     if amount != amount.quantize(Decimal(1).scaleb(-decimal_places), rounding="ROUND_DOWN"):
         raise AmountInvalid(f"The amount {amount} has more than {decimal_places} decimal places.")
     return tidy(amount)
+
+
+# What a person types, or a merchant sends as a JSON string: ASCII digits with at
+# most one ".", and a minus only where the caller allows it. No exponent, no
+# thousands separators, no digits of other scripts (Arabic-Indic, full-width), which
+# Decimal() would otherwise accept and convert.
+AMOUNT_HINT = "Enter an amount like 12.50."
+_AMOUNT_TEXT = re.compile(r"(-?)([0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+# Only ASCII blanks around the number are forgiven; any other space is refused.
+_TRIMMED = " \t\r\n"
+
+
+@exact
+def parse_amount_text(text: str, *, allow_negative: bool = False) -> Decimal:
+    """The one rule for amounts typed in forms or sent as strings to the API.
+
+    Returns the exact decimal written, sign and scale unjudged beyond the sign
+    rule (``parse_amount`` checks positivity and decimal places); raises
+    AmountInvalid with :data:`AMOUNT_HINT` for anything else. Programmatic
+    callers passing Decimals and ints keep using ``parse_amount``.
+    """
+    if not isinstance(text, str):
+        raise AmountInvalid(AMOUNT_HINT)
+    match = _AMOUNT_TEXT.fullmatch(text.strip(_TRIMMED))
+    if match is None:
+        raise AmountInvalid(AMOUNT_HINT)
+    sign, digits = match.groups()
+    if sign and not allow_negative:
+        # A clearer message than the hint: the number was fine, the sign was not.
+        raise AmountInvalid("Enter an amount greater than zero.")
+    return Decimal(sign + digits)
 
 
 def check_in_range(balance: Decimal) -> None:

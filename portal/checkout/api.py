@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -11,6 +10,8 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
+from portal.checkout.ids import is_public_id
+from portal.checkout.json_body import BodyRefused, read_json_object
 from shop.checkout.selectors import session_data, session_for_merchant
 from shop.checkout.services import (
     CheckoutRequestInvalid,
@@ -24,8 +25,12 @@ from shop.models import CheckoutSession
 from wallets.exceptions import IdempotencyConflict
 
 
-def error(status: int, type_: str, message: str) -> JsonResponse:
-    response = JsonResponse({"error": {"type": type_, "message": message}}, status=status)
+def error(status: int, type_: str, message: str, param: str | None = None) -> JsonResponse:
+    """A JSON error body; ``param`` names the refused field when there is one (as Stripe's)."""
+    body: dict[str, Any] = {"type": type_, "message": message}
+    if param:
+        body["param"] = param
+    response = JsonResponse({"error": body}, status=status)
     if status == 401:
         response["WWW-Authenticate"] = 'Bearer realm="checkout"'
     return response
@@ -60,7 +65,9 @@ def _api_view(view: Callable[..., JsonResponse], methods: tuple[str, ...]):
         except SessionAlreadyPaid as exc:
             return error(409, "session_complete", exc.message)
         except CheckoutRequestInvalid as exc:
-            return error(400, "invalid_request", exc.message)
+            return error(400, "invalid_request", exc.message, exc.field)
+        except BodyRefused as exc:
+            return error(exc.status, exc.type, exc.message, exc.param)
 
     return wrapper
 
@@ -79,10 +86,7 @@ def payload(request: HttpRequest, session: CheckoutSession) -> dict[str, Any]:
 
 @api_view("POST")
 def sessions(request: HttpRequest, api_key) -> JsonResponse:
-    try:
-        body = json.loads(request.body or b"")
-    except (ValueError, UnicodeDecodeError):
-        return error(400, "invalid_json", "The body is not valid JSON.")
+    body = read_json_object(request)
     key = request.headers.get("Idempotency-Key", "").strip()
     session, created = create_session(api_key, body, idempotency_key=key)
     response = JsonResponse(payload(request, session), status=201 if created else 200)
@@ -91,14 +95,20 @@ def sessions(request: HttpRequest, api_key) -> JsonResponse:
     return response
 
 
+def _merchant_session(api_key, public_id: str) -> CheckoutSession:
+    # An id no session can have (a NUL, say) is not sent to the database at all.
+    if not is_public_id(public_id):
+        raise CheckoutSession.DoesNotExist
+    return session_for_merchant(api_key.merchant_id, public_id)
+
+
 @api_view("GET")
 def session_detail(request: HttpRequest, api_key, public_id: str) -> JsonResponse:
-    session = session_for_merchant(api_key.merchant_id, public_id)
+    session = _merchant_session(api_key, public_id)
     return JsonResponse(payload(request, session))
 
 
 @api_view("POST")
 def session_expire(request: HttpRequest, api_key, public_id: str) -> JsonResponse:
-    session = session_for_merchant(api_key.merchant_id, public_id)
-    session = expire_session(session)
-    return JsonResponse(payload(request, session_for_merchant(api_key.merchant_id, public_id)))
+    expire_session(_merchant_session(api_key, public_id))
+    return JsonResponse(payload(request, _merchant_session(api_key, public_id)))

@@ -15,7 +15,9 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
 from portal.checkout.forms import ConfirmForm
+from portal.checkout.ids import is_public_id
 from portal.services import needs_reauthentication
+from shop.checkout.exceptions import CancelNotAllowed
 from shop.checkout.selectors import effective_status, payable_wallets, session_payable_problem
 from shop.checkout.services import (
     SessionAlreadyPaid,
@@ -31,6 +33,8 @@ CSP_MIDDLEWARE = "csp.middleware.CSPMiddleware"
 
 
 def _session(public_id: str) -> CheckoutSession:
+    if not is_public_id(public_id):
+        raise Http404("No such checkout.")
     try:
         return CheckoutSession.objects.select_related("merchant").get(public_id=public_id)
     except CheckoutSession.DoesNotExist:
@@ -98,9 +102,10 @@ def hosted(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 def _is_large_payment(request: HttpRequest) -> bool:
-    session = CheckoutSession.objects.filter(
-        public_id=request.resolver_match.kwargs.get("public_id")
-    )
+    public_id = request.resolver_match.kwargs.get("public_id", "")
+    if not is_public_id(public_id):
+        return False
+    session = CheckoutSession.objects.filter(public_id=public_id)
     session = session.only("amount", "unit").first()
     return session is not None and needs_reauthentication(session.unit, session.amount)
 
@@ -142,6 +147,12 @@ def confirm(request: HttpRequest, public_id: str) -> HttpResponse:
 @login_required
 def cancel(request: HttpRequest, public_id: str) -> HttpResponse:
     session = _session(public_id)
+    try:
+        cancel_url = cancel_url_for(session, request.user)
+    except CancelNotAllowed:
+        # A paid session is the payer's business only (as on the page itself);
+        # an expired one shows the expired page.
+        return _page(request, session, error="This checkout can no longer be cancelled.")
     if session.mode == CheckoutSession.Mode.EMBEDDED:
         return _keep_opener(
             render(
@@ -149,7 +160,7 @@ def cancel(request: HttpRequest, public_id: str) -> HttpResponse:
             ),
             session,
         )
-    return HttpResponseRedirect(cancel_url_for(session), status=303)
+    return HttpResponseRedirect(cancel_url, status=303)
 
 
 def _embedded_session(request: HttpRequest, public_id: str) -> CheckoutSession:

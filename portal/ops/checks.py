@@ -35,3 +35,20 @@ def metrics_token_check(app_configs: Any = None, **kwargs: Any) -> list[CheckMes
             )
         ]
     return []
+
+
+@register(Tags.security, deploy=True)
+def trusted_proxy_check(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    behind_proxy = getattr(settings, "SECURE_PROXY_SSL_HEADER", None) is not None
+    if behind_proxy and getattr(settings, "TRUSTED_PROXY_COUNT", 0) == 0:
+        return [
+            Warning(
+                "X-Forwarded-Proto is trusted, so the portal runs behind a proxy, but "
+                "TRUSTED_PROXY_COUNT is 0: rate limits, request logs and the staff audit log "
+                "see the proxy's address instead of the client's.",
+                hint="Set TRUSTED_PROXY_COUNT to the number of proxies in front (1 behind "
+                "the load balancer), or TRUST_X_FORWARDED_PROTO=false if there is none.",
+                id="portal.W003",
+            )
+        ]
+    return []

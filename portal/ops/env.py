@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
+from portal.ops.db_timeouts import invalid_settings as invalid_timeouts
+
 POSTGRES_SCHEMES = frozenset({"postgres", "postgresql", "pgsql", "postgis"})
 # Django's own check --deploy threshold (security.W009).
 MIN_SECRET_KEY_LENGTH = 50
@@ -53,6 +55,16 @@ def production_problems(environ: Mapping[str, str], dev_secret_key: str = "") ->
         problems.append("ALLOWED_HOSTS is not set (comma-separated host names).")
     elif any("*" in host or host.startswith(".") for host in hosts):
         problems.append("ALLOWED_HOSTS must list exact host names; wildcards are refused.")
+
+    proxies = (environ.get("TRUSTED_PROXY_COUNT") or "0").strip()
+    if not proxies.isdigit():
+        problems.append("TRUSTED_PROXY_COUNT must be a whole number (0 = no proxy in front).")
+
+    if (environ.get("WEBHOOK_ALLOW_LOCALHOST_HTTP") or "").strip().lower() in TRUE_VALUES:
+        problems.append(
+            "WEBHOOK_ALLOW_LOCALHOST_HTTP is for development only; unset it in production."
+        )
+    problems.extend(invalid_timeouts(environ))
 
     origins = split_list(environ.get("CSRF_TRUSTED_ORIGINS"))
     if not origins:

@@ -12,6 +12,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
+from portal.ops.client_ip import NO_CLIENT, client_ip_var
 from portal.ops.request_id import get_request_id
 
 money_logger = logging.getLogger("portal.money")
@@ -19,7 +20,7 @@ money_logger = logging.getLogger("portal.money")
 # Attributes every LogRecord has; anything else on a record came from ``extra=``.
 _STANDARD_ATTRS = frozenset(
     vars(logging.LogRecord("", 0, "", 0, "", (), None)).keys()
-    | {"message", "asctime", "request_id", "taskName"}
+    | {"message", "asctime", "request_id", "client_ip", "taskName"}
 )
 
 # gunicorn's access-log atoms (record.args) worth keeping as fields.
@@ -36,11 +37,17 @@ _ACCESS_FIELDS = {
 
 
 class RequestIdFilter(logging.Filter):
-    """Adds ``record.request_id`` (``-`` outside a request) so every formatter can use it."""
+    """Adds ``record.request_id`` and ``record.client_ip`` (``-`` outside a request).
+
+    The client's address is the one ``TrustedProxyMiddleware`` found behind our
+    proxies, never the load balancer's.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not getattr(record, "request_id", None):
             record.request_id = get_request_id()
+        if not getattr(record, "client_ip", None):
+            record.client_ip = client_ip_var.get()
         return True
 
 
@@ -55,6 +62,9 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
             "request_id": getattr(record, "request_id", None) or get_request_id(),
         }
+        client_ip = getattr(record, "client_ip", None) or client_ip_var.get()
+        if client_ip != NO_CLIENT:
+            payload["client_ip"] = client_ip
         if isinstance(record.args, dict) and "s" in record.args:
             # A gunicorn access-log line: the request id is the response header we set.
             atoms = record.args

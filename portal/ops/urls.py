@@ -6,6 +6,7 @@ reversible and working if that middleware is ever left out.
 
 from django.urls import path
 
+from portal.ops.errors import unavailable
 from portal.ops.health import healthz, readyz
 from portal.ops.metrics import metrics_view
 
@@ -13,4 +14,6 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
     path("metrics", metrics_view, name="metrics"),
+    # Where an htmx money form is sent when its request failed (portal.ops.errors).
+    path("unavailable/", unavailable, name="unavailable"),
 ]

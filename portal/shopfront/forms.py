@@ -8,6 +8,8 @@ from typing import Any
 
 from django import forms
 
+from wallets.form_fields import AmountFormField
+
 
 class IdempotencyKeyMixin(forms.Form):
     """A hidden key made when the form is first shown; the view passes it to the
@@ -108,7 +110,7 @@ class RefundForm(IdempotencyKeyMixin, forms.Form):
 
 
 class SessionRefundForm(IdempotencyKeyMixin, forms.Form):
-    amount = forms.DecimalField(required=False, min_value=0, max_digits=30, decimal_places=8)
+    amount = AmountFormField(required=False, decimal_places=8)
     reason = forms.CharField(required=False, max_length=200)
 
 

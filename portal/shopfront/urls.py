@@ -12,10 +12,10 @@ urlpatterns = [
     path("shop/cart/update/", views.cart_update, name="cart-update"),
     path("shop/cart/checkout/", views.cart_checkout, name="cart-checkout"),
     path("shop/orders/", views.order_list, name="orders"),
-    path("shop/orders/<str:number>/", views.receipt, name="receipt"),
+    path("shop/orders/<slug:number>/", views.receipt, name="receipt"),
     path("shop/sales/", sales.sales_index, name="sales-index"),
     path("shop/sales/<slug:slug>/", sales.sales, name="sales"),
-    path("shop/sales/<slug:slug>/orders/<str:number>/refund/", sales.refund, name="refund"),
+    path("shop/sales/<slug:slug>/orders/<slug:number>/refund/", sales.refund, name="refund"),
     path(
         "shop/sales/<slug:slug>/checkouts/<str:public_id>/refund/",
         sales.session_refund,

@@ -7,12 +7,11 @@ one audit entry.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django import forms
 
-from portal.forms import IdempotencyKeyMixin
+from portal.forms import AMOUNT_DECIMAL_PLACES, IdempotencyKeyMixin
 from wallets.exceptions import ErrorCode
+from wallets.form_fields import AmountFormField
 from wallets.models import Wallet
 
 AUDIT_HELP = "Recorded in the audit log with your name, the time and your IP address."
@@ -80,12 +79,10 @@ class FreezeForm(ReasonForm):
 
 
 class RefundTransferForm(ReasonForm):
-    amount = forms.DecimalField(
+    amount = AmountFormField(
         label="Amount to refund",
         required=False,
-        min_value=Decimal("0.00000001"),
-        max_digits=38,
-        decimal_places=8,
+        decimal_places=AMOUNT_DECIMAL_PLACES,
         help_text="Leave empty to refund all that is left.",
     )
 

@@ -16,5 +16,5 @@ urlpatterns = [
     path("queue/<uuid:tx_uuid>/<str:decision>/", actions.decide_transaction, name="decide"),
     path("queue/holds/<uuid:hold_uuid>/<str:decision>/", actions.decide_hold, name="decide_hold"),
     path("transfers/<uuid:transfer_uuid>/refund/", actions.refund_transfer, name="refund_transfer"),
-    path("orders/<str:number>/refund/", actions.refund_order_view, name="refund_order"),
+    path("orders/<slug:number>/refund/", actions.refund_order_view, name="refund_order"),
 ]

@@ -11,13 +11,28 @@ class InvalidAPIKey(ShopError):
 
 
 class CheckoutRequestInvalid(ShopError):
+    """``field`` names the part of the request that was refused (``line_items[0].name``)."""
+
     default_message = "The checkout request is not valid."
     code = "checkout_request_invalid"
+
+    def __init__(
+        self, message: str | None = None, *, field: str | None = None, code: str | None = None
+    ) -> None:
+        super().__init__(message, code=code)
+        self.field = field
 
 
 class UnknownUnit(CheckoutRequestInvalid):
     default_message = "Unknown unit."
     code = "unknown_unit"
+
+
+class CancelNotAllowed(ShopError):
+    """Only the payer may cancel a session that is no longer open."""
+
+    default_message = "This checkout can no longer be cancelled."
+    code = "cancel_not_allowed"
 
 
 class SessionNotPayable(ShopError):

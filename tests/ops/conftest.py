@@ -5,6 +5,18 @@ from pathlib import Path
 
 import pytest
 
+# People, clients and a merchant from the portal's and shop's tests, for the
+# error-page and proxy tests that drive those pages.
+from tests.portal.conftest import alice, alice_client, bob  # noqa: F401
+from tests.shop.conftest import (  # noqa: F401
+    api,
+    api_key,
+    buyer,
+    merchant,
+    merchant_manager,
+    session_body,
+)
+
 ROOT = Path(__file__).resolve().parents[2]
 # 50+ characters with many distinct ones: what check --deploy accepts.
 STRONG_SECRET = "prod-" + "k3y-Zq8!xW2@rT6#mN4$vB1%" * 3
@@ -15,7 +27,17 @@ def production_env(**overrides: str) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in {"DATABASE_URL", "DEBUG", "DJANGO_ENV", "REDIS_URL", "METRICS_TOKEN"}
+        if key
+        not in {
+            "DATABASE_URL",
+            "DEBUG",
+            "DJANGO_ENV",
+            "REDIS_URL",
+            "METRICS_TOKEN",
+            "TRUSTED_PROXY_COUNT",
+            "WEBHOOK_ALLOW_LOCALHOST_HTTP",
+            "DB_TIMEOUT_ROLE",
+        }
         # The test session's own switch; production must never run with it.
         and key != "DJANGO_ALLOW_ASYNC_UNSAFE"
     }
@@ -28,6 +50,8 @@ def production_env(**overrides: str) -> dict[str, str]:
         CSRF_TRUSTED_ORIGINS="https://wallet.example.com",
         REDIS_URL="redis://127.0.0.1:6379/0",
         METRICS_TOKEN="metrics-token-0123456789abcdef",
+        # Behind the documented load balancer.
+        TRUSTED_PROXY_COUNT="1",
     )
     for key, value in overrides.items():
         if value is None:

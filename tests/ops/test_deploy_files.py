@@ -161,12 +161,17 @@ def test_alert_rules_are_complete_and_use_existing_metrics():
 
 
 def environment_variables_read_by_the_code() -> set[str]:
-    pattern = re.compile(
-        r"""(?:environ\.get\(\s*|environ\[\s*|env_bool\(\s*|env_list\(\s*)["']([A-Z][A-Z0-9_]+)["']"""
-    )
+    from portal.ops import db_timeouts
+
+    readers = r"environ\.get\(\s*|environ\[\s*|env_bool\(\s*|env_list\(\s*|env_int\(\s*"
+    pattern = re.compile(rf"""(?:{readers})["']([A-Z][A-Z0-9_]+)["']""")
     names = set()
     for path in (ROOT / "portal" / "settings.py", ROOT / "gunicorn.conf.py"):
         names.update(pattern.findall(path.read_text()))
+    # The database timeouts are read by name per kind of process.
+    names.add("DB_TIMEOUT_ROLE")
+    for prefix in db_timeouts.PREFIXES.values():
+        names.update(prefix + name for name in db_timeouts.NAMES)
     return names
 
 

@@ -203,6 +203,12 @@ def test_gunicorn_serves_the_portal_with_several_workers(smoke_database, tmp_pat
         response, body = browser.get("/readyz")
         assert response.status == 200, body
 
+        # Behind the balancer (TRUSTED_PROXY_COUNT=1) the access log names the client.
+        response, _ = browser.get(
+            "/healthz", {"X-Forwarded-For": "6.6.6.6, 203.0.113.77", "X-Request-ID": "smoke-xff"}
+        )
+        assert response.status == 200
+
         # A hashed, compressed static file from collectstatic, through whitenoise.
         manifest = json.loads((tmp_path / "static" / "staticfiles.json").read_text())
         hashed = manifest["paths"]["admin/css/base.css"]
@@ -308,3 +314,5 @@ def test_gunicorn_serves_the_portal_with_several_workers(smoke_database, tmp_pat
         line["request_id"] == "smoke-transfer-1" and line["status"] == "302" for line in access
     )
     assert all(line["request_id"] not in ("", None) for line in access)
+    [forwarded] = [line for line in access if line["request_id"] == "smoke-xff"]
+    assert forwarded["remote_addr"] == "203.0.113.77"

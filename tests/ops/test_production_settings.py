@@ -43,6 +43,11 @@ def test_each_missing_variable_is_named(missing):
         ("CSRF_TRUSTED_ORIGINS", "https://*.example.com"),
         ("CSRF_TRUSTED_ORIGINS", "wallet.example.com"),
         ("DATABASE_REPLICA_URL", "sqlite:///replica.sqlite3"),
+        ("TRUSTED_PROXY_COUNT", "one"),
+        ("TRUSTED_PROXY_COUNT", "-1"),
+        ("WEBHOOK_ALLOW_LOCALHOST_HTTP", "true"),
+        ("DB_STATEMENT_TIMEOUT", "5s"),
+        ("DB_COMMAND_LOCK_TIMEOUT", "-3"),
     ],
 )
 def test_unsafe_values_are_refused_naming_the_variable(name, value):

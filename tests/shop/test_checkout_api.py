@@ -1,3 +1,4 @@
+import json
 from datetime import timedelta
 from decimal import Decimal
 
@@ -94,10 +95,10 @@ def test_line_items_from_products_and_free_text(api, session_body, make_product)
     [
         ({"amount": "-1"}, "greater than zero"),
         ({"amount": "0"}, "greater than zero"),
-        ({"amount": "abc"}, "not a number"),
+        ({"amount": "abc"}, "Enter an amount like 12.50"),
         ({"amount": "1.001"}, "decimal places"),
         ({"amount": 12.5}, "decimal string"),
-        ({"amount": "NaN"}, "finite"),
+        ({"amount": "NaN"}, "Enter an amount like 12.50"),
         ({"amount": None}, "decimal string"),
         ({"unit": "XYZ"}, "Unknown unit"),
         ({"unit": None}, "Unknown unit"),
@@ -223,3 +224,200 @@ def test_wrong_methods_are_json_405(api, client):
     assert response.status_code == 405 and response["Allow"] == "POST"
     assert response.json()["error"]["type"] == "method_not_allowed"
     assert client.delete(f"{URL}cs_x/").status_code == 405
+
+
+# Bad input at the merchant API: a 4xx naming the field, never a 500, nothing saved.
+
+
+def post_raw(client, api_key, data, content_type="application/json", **headers):
+    return client.post(
+        URL, data=data, content_type=content_type, HTTP_AUTHORIZATION=f"Bearer {api_key}", **headers
+    )
+
+
+def assert_refused(response, status=400, param=None):
+    assert response.status_code == status, response.content
+    error = response.json()["error"]
+    assert error["message"]
+    if param is not None:
+        assert error["param"] == param, error
+    assert CheckoutSession.objects.count() == 0
+    return error
+
+
+@pytest.mark.parametrize(
+    ("change", "param"),
+    [
+        ({"description": "Order\x0042"}, "description"),
+        ({"client_reference_id": "ref\x00"}, "client_reference_id"),
+        ({"metadata": {"note": "a\x00b"}}, "metadata.note"),
+        ({"metadata": {"k\x00": "v"}}, "metadata.k\\u0000"),
+        ({"success_url": "https://merchant.example/\x00ok"}, "success_url"),
+        ({"unit": "US\x00D"}, "unit"),
+        (
+            {"amount": None, "line_items": [{"name": "Bo\x00ok", "unit_price": "1.00"}]},
+            "line_items[0].name",
+        ),
+        (
+            {"amount": None, "line_items": [{"name": "Book", "unit_price": "1.00", "x": ["\x00"]}]},
+            "line_items[0].x[0]",
+        ),
+    ],
+)
+def test_a_nul_character_anywhere_is_a_400_naming_the_field(api, session_body, change, param):
+    error = assert_refused(api.post(URL, {**session_body, **change}), param=param)
+    assert "NUL" in error["message"]
+
+
+@pytest.mark.parametrize(
+    ("change", "param"),
+    [
+        ({"success_url": "https://merchant.example/" + "a" * 480}, "success_url"),
+        ({"cancel_url": "https://merchant.example/?q=" + "b" * 480}, "cancel_url"),
+        ({"client_reference_id": "r" * 201}, "client_reference_id"),
+        ({"description": "d" * 301}, "description"),
+        ({"metadata": {"note": "m" * 501}}, "metadata.note"),
+        ({"metadata": {"k" * 41: "v"}}, "metadata." + "k" * 41),
+        ({"metadata": {f"k{n}": "v" for n in range(51)}}, "metadata"),
+        (
+            {"amount": None, "line_items": [{"name": "n" * 121, "unit_price": "1.00"}]},
+            "line_items[0].name",
+        ),
+        ({"embed_origin": "https://" + "o" * 200 + ".example"}, "embed_origin"),
+    ],
+)
+def test_an_over_long_field_is_a_400_naming_it(api, session_body, change, param):
+    assert_refused(api.post(URL, {**session_body, **change}), param=param)
+
+
+def test_every_text_column_is_checked_before_saving():
+    from shop.checkout.exceptions import CheckoutRequestInvalid
+    from shop.checkout.services.sessions import check_column_lengths
+
+    limited = [f for f in CheckoutSession._meta.concrete_fields if f.max_length]
+    assert {"success_url", "cancel_url", "description", "embed_origin"} <= {f.name for f in limited}
+    for field in limited:
+        session = CheckoutSession(**{field.attname: "x" * (field.max_length + 1)})
+        with pytest.raises(CheckoutRequestInvalid) as refused:
+            check_column_lengths(session)
+        assert refused.value.field == field.name
+
+
+def test_an_over_long_idempotency_key_is_refused(api, session_body):
+    response = api.post(URL, session_body, idem="k" * 201)
+    assert_refused(response, param="Idempotency-Key")
+
+
+def test_deep_nesting_is_refused_without_recursing(client, api_key, session_body):
+    deep = 30_000  # 60 kB of brackets: under the size limit, so the depth check answers
+    body = json.dumps(session_body)[:-1] + ', "metadata": ' + "[" * deep + "]" * deep + "}"
+    error = assert_refused(post_raw(client, api_key, body), param="metadata")
+    assert "nested" in error["message"]
+    # Five levels is already too deep for a checkout request.
+    body = {**session_body, "metadata": {"a": {"b": {"c": {"d": "e"}}}}}
+    assert_refused(post_raw(client, api_key, json.dumps(body)), param="metadata")
+
+
+def test_a_body_nested_100000_deep_is_refused(client, api_key):
+    deep = 100_000
+    body = '{"metadata": ' + "[" * deep + "]" * deep + "}"
+    assert post_raw(client, api_key, body).status_code in (400, 413)
+    # The depth scan alone copes with it too (no recursion, so no RecursionError).
+    from portal.checkout.json_body import BodyRefused, check_depth
+
+    with pytest.raises(BodyRefused) as refused:
+        check_depth(body)
+    assert refused.value.param == "metadata"
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting(api, session_body):
+    body = {**session_body, "description": '[[[[[[{{{{{{ \\" ]]', "metadata": {"x": "{[{[{["}}
+    assert api.post(URL, body).status_code == 201
+
+
+def test_a_body_over_the_size_limit_is_413(client, api_key, session_body):
+    from portal.checkout.json_body import MAX_BODY_BYTES
+
+    body = json.dumps({**session_body, "description": "x" * MAX_BODY_BYTES})
+    error = assert_refused(post_raw(client, api_key, body), status=413)
+    assert error["type"] == "request_too_large"
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "application/json; charset=latin-1",
+        "",
+    ],
+)
+def test_a_body_that_is_not_declared_json_is_415(client, api_key, session_body, content_type):
+    response = post_raw(client, api_key, json.dumps(session_body), content_type=content_type)
+    error = assert_refused(response, status=415)
+    assert error["type"] == "unsupported_media_type"
+
+
+def test_json_with_a_utf8_charset_is_accepted(client, api_key, session_body):
+    response = post_raw(
+        client, api_key, json.dumps(session_body), content_type="application/json; charset=utf-8"
+    )
+    assert response.status_code == 201
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '{"amount": "1.00", "unit": "USD", "description": "\\ud800"}',
+        '{"amount": NaN}',
+        '{"amount": 1' + "0" * 5000 + "}",
+        b'{"description": "\xff"}',
+    ],
+)
+def test_text_json_cannot_carry_is_a_400(client, api_key, raw):
+    assert_refused(post_raw(client, api_key, raw))
+
+
+def test_an_origin_with_an_impossible_port_is_a_400(api, session_body):
+    body = {**session_body, "mode": "embedded", "embed_origin": "https://shop.example:99999"}
+    assert_refused(api.post(URL, body), param="embed_origin")
+
+
+@pytest.mark.parametrize(
+    ("amount", "message"),
+    [
+        ("\u0661\u0662\u0663", "Enter an amount like 12.50"),
+        ("\uff11", "Enter an amount like 12.50"),
+        ("1e2", "Enter an amount like 12.50"),
+        ("1E2", "Enter an amount like 12.50"),
+        ("1,000", "Enter an amount like 12.50"),
+        ("12.50.1", "Enter an amount like 12.50"),
+        ("+5", "Enter an amount like 12.50"),
+        ("0x10", "Enter an amount like 12.50"),
+        ("Infinity", "Enter an amount like 12.50"),
+        ("1\u00a0000", "Enter an amount like 12.50"),
+        ("\u200912.50", "Enter an amount like 12.50"),
+        ("-5", "greater than zero"),
+        ("", "Enter an amount like 12.50"),
+    ],
+)
+def test_api_amounts_follow_the_forms_rule(api, session_body, amount, message):
+    error = assert_refused(api.post(URL, {**session_body, "amount": amount}), param="amount")
+    assert message in error["message"]
+
+
+@pytest.mark.parametrize(("amount", "stored"), [(" 12.50 ", "12.50"), ("7", "7.00"), (7, "7.00")])
+def test_api_amounts_may_have_spaces_around_them(api, session_body, amount, stored):
+    response = api.post(URL, {**session_body, "amount": amount})
+    assert response.status_code == 201, response.content
+    assert response.json()["amount"] == stored
+
+
+@pytest.mark.parametrize("public_id", ["cs_a%00b", "cs_" + "x" * 70, "cs_%E2%80%AE"])
+def test_impossible_session_ids_are_404_without_a_query(api, client, buyer, public_id):
+    assert api.get(f"{URL}{public_id}/").status_code == 404
+    assert api.post(f"{URL}{public_id}/expire/").status_code == 404
+    client.force_login(buyer)
+    assert client.get(f"/checkout/{public_id}/").status_code == 404
+    assert client.post(f"/checkout/{public_id}/confirm/").status_code == 404

@@ -277,3 +277,9 @@ def test_an_empty_or_too_long_origin_gets_a_clear_error_and_changes_nothing(
         )
         assert "Enter an origin such as https://shop.example." in response.content.decode()
     assert not merchant.checkout_origins.exists()
+
+
+def test_an_order_number_with_a_nul_character_is_a_404_not_an_error(client, django_user_model):
+    user = django_user_model.objects.create_user("nul", email="nul@example.com", password="pw")
+    client.force_login(user)
+    assert client.get("/shop/orders/ord_1%00x/").status_code == 404

@@ -159,14 +159,26 @@ def test_unreachable_endpoint_is_retried(api, session_body, merchant, merchant_m
     assert WebhookDelivery.objects.get().last_error
 
 
-def test_endpoint_urls_must_be_https_or_loopback(merchant, merchant_manager, buyer):
+def test_endpoint_urls_must_be_https_to_a_public_host(merchant, merchant_manager, buyer, settings):
     from shop.exceptions import NotAllowed
 
-    with pytest.raises(WebhookURLInvalid):
-        add_endpoint(merchant, "http://merchant.example/hooks", by=merchant_manager)
+    settings.WEBHOOK_ALLOW_LOCALHOST_HTTP = False
+    for url in ("http://merchant.example/hooks", "http://127.0.0.1:9/hooks", "https://127.0.0.1/"):
+        with pytest.raises(WebhookURLInvalid):
+            add_endpoint(merchant, url, by=merchant_manager)
     with pytest.raises(NotAllowed):
         add_endpoint(merchant, "https://merchant.example/hooks", by=buyer)
+    # merchant.example does not resolve: accepted, and checked again at each delivery.
     assert add_endpoint(merchant, "https://merchant.example/hooks", by=merchant_manager)
+
+
+def test_development_may_send_webhooks_to_loopback_over_http(merchant, merchant_manager, settings):
+    settings.WEBHOOK_ALLOW_LOCALHOST_HTTP = True
+    assert add_endpoint(merchant, "http://127.0.0.1:9/hooks", by=merchant_manager)
+    assert add_endpoint(merchant, "http://[::1]:9/hooks", by=merchant_manager)
+    for url in ("http://10.0.0.1/hooks", "https://192.168.0.1/hooks", "http://8.8.8.8/hooks"):
+        with pytest.raises(WebhookURLInvalid):
+            add_endpoint(merchant, url, by=merchant_manager)
 
 
 def test_expiring_sessions_emit_expired_events(api, session_body, merchant, merchant_manager):
@@ -239,3 +251,130 @@ def test_refunding_a_session_payment_emits_payment_refunded(paid_session, buyer)
     ]
     assert events[1]["data"]["object"]["refund"]["amount"] == "10.00"
     assert events[2]["data"]["object"]["payment"]["refunded_amount"] == "25.00"
+
+
+# Delivery: the address is checked again and pinned; no redirects; merchants see a status only.
+
+
+def fake_dns(monkeypatch, answers: dict[str, list[str]]):
+    """Resolve the names in ``answers`` to those addresses; anything else does not resolve."""
+    import socket
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host not in answers:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return [
+            (
+                socket.AF_INET6 if ":" in address else socket.AF_INET,
+                socket.SOCK_STREAM,
+                6,
+                "",
+                (address, port, 0, 0) if ":" in address else (address, port),
+            )
+            for address in answers[host]
+        ]
+
+    monkeypatch.setattr("shop.webhook_targets.socket.getaddrinfo", getaddrinfo)
+
+
+@pytest.fixture
+def paid_to_hooks_example(api, session_body, merchant, merchant_manager, buyer, monkeypatch):
+    """A paid session whose merchant registered https://hooks.example.com while it was public."""
+    fake_dns(monkeypatch, {"hooks.example.com": ["93.184.216.34"]})
+    add_endpoint(merchant, "https://hooks.example.com/wallet", by=merchant_manager)
+    session_id = api.post("/api/checkout/sessions/", session_body).json()["id"]
+    pay_session(CheckoutSession.objects.get(public_id=session_id), buyer, buyer.wallet)
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [["127.0.0.1"], ["10.0.0.7"], ["169.254.169.254"], ["::1"], ["93.184.216.34", "192.168.1.4"]],
+)
+def test_a_name_rebound_to_an_internal_address_is_not_delivered(
+    paid_to_hooks_example, monkeypatch, settings, answers
+):
+    settings.WEBHOOK_ALLOW_LOCALHOST_HTTP = False
+    fake_dns(monkeypatch, {"hooks.example.com": answers})
+    dialled = []
+    monkeypatch.setattr(
+        "shop.webhook_transport.socket.create_connection", lambda *a, **k: dialled.append(a)
+    )
+    report = deliver_due()
+    assert report.retrying == 1 and dialled == []
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == "pending" and delivery.last_status_code is None
+    assert delivery.last_error == "Not sent: the host does not resolve to a public address."
+
+
+def test_delivery_connects_to_the_address_that_was_checked(paid_to_hooks_example, monkeypatch):
+    import socket
+
+    dialled = []
+
+    def create_connection(address, *args, **kwargs):
+        dialled.append(address)
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    monkeypatch.setattr("shop.webhook_transport.socket.create_connection", create_connection)
+    lookups = []
+    answer = socket.getaddrinfo  # the fake resolver of the fixture
+    monkeypatch.setattr(
+        "shop.webhook_targets.socket.getaddrinfo",
+        lambda host, *a, **k: lookups.append(host) or answer(host, *a, **k),
+    )
+    assert deliver_due(timeout=2).retrying == 1
+    # Resolved once, by the check; the connection went to that address, not to the name.
+    assert lookups == ["hooks.example.com"]
+    assert dialled == [("93.184.216.34", 443)]
+
+
+def test_merchants_see_only_the_status_never_the_error(
+    paid_to_hooks_example, monkeypatch, client, merchant, merchant_manager
+):
+    def refused(address, *args, **kwargs):
+        raise ConnectionRefusedError(111, "Connection refused by 10.9.8.7:5432 (postgres)")
+
+    monkeypatch.setattr("shop.webhook_transport.socket.create_connection", refused)
+    deliver_due(timeout=2)
+    assert WebhookDelivery.objects.get().last_error == "No HTTP response."
+    client.force_login(merchant_manager)
+    page = client.get(f"/shop/merchants/{merchant.slug}/developers/").content.decode()
+    assert "No HTTP response." in page
+    assert "Connection refused" not in page and "10.9.8.7" not in page
+
+
+def test_redirects_are_not_followed(api, session_body, merchant, merchant_manager, buyer, settings):
+    settings.WEBHOOK_ALLOW_LOCALHOST_HTTP = True
+    hits = []
+
+    class Redirecting(BaseHTTPRequestHandler):
+        def do_POST(self):
+            hits.append(self.path)
+            self.send_response(307)
+            self.send_header("Location", "http://169.254.169.254/latest/meta-data/")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Redirecting)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        add_endpoint(merchant, f"http://127.0.0.1:{server.server_port}/h", by=merchant_manager)
+        session_id = api.post("/api/checkout/sessions/", session_body).json()["id"]
+        pay_session(CheckoutSession.objects.get(public_id=session_id), buyer, buyer.wallet)
+        assert deliver_due(timeout=2).retrying == 1
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert hits == ["/h"]
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.last_status_code == 307 and delivery.status == "pending"
+
+
+def test_loopback_receivers_are_refused_at_delivery_without_the_development_setting(
+    paid_session, receiver, settings
+):
+    settings.WEBHOOK_ALLOW_LOCALHOST_HTTP = False
+    assert deliver_due().retrying == 1
+    assert receiver.requests == []

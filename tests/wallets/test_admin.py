@@ -466,12 +466,13 @@ def test_manual_debit_refuses_insufficient_funds_unless_allowed_negative(
 @pytest.mark.parametrize(
     ("data", "error"),
     [
-        ({"amount": "abc", "reason": "r"}, "Enter a number"),
-        ({"amount": "NaN", "reason": "r"}, "Enter a number"),
+        ({"amount": "abc", "reason": "r"}, "Enter an amount like 12.50"),
+        ({"amount": "NaN", "reason": "r"}, "Enter an amount like 12.50"),
+        ({"amount": "1e2", "reason": "r"}, "Enter an amount like 12.50"),
         ({"amount": "0", "reason": "r"}, "greater than zero"),
         ({"amount": "-5", "reason": "r"}, "greater than zero"),
         ({"amount": "1.234", "reason": "r"}, "more than 2 decimal places"),
-        ({"amount": "1\x00", "reason": "r"}, "Enter a number"),
+        ({"amount": "1\x00", "reason": "r"}, "Enter an amount like 12.50"),
         ({"amount": "5", "reason": "   "}, "This field is required"),
         ({"amount": "5", "reason": "a\x00b"}, "Null characters are not allowed"),
     ],

@@ -28,6 +28,7 @@ from django.template.response import TemplateResponse
 
 from wallets.admin.display import client_ip
 from wallets.exceptions import ErrorCode, WalletError
+from wallets.form_fields import AmountFormField
 from wallets.staff import StaffActor
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -104,7 +105,7 @@ class FreezeForm(ReasonForm):
 
 class AdjustmentForm(ReasonForm):
     # The wallet's decimal places are checked against the wallet, not here.
-    amount = forms.DecimalField()
+    amount = AmountFormField()
     field_order = ("amount", "reason")
 
     def clean_amount(self) -> Decimal | None:
@@ -119,7 +120,7 @@ class DebitForm(AdjustmentForm):
 
 
 class RefundForm(ReasonForm):
-    amount = forms.DecimalField(
+    amount = AmountFormField(
         required=False,
         help_text="Leave empty to refund all that is left of each transfer. "
         "A partial amount refunds one transfer at a time.",

@@ -14,91 +14,156 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from shop.checkout.exceptions import (
+    CancelNotAllowed,
     CheckoutRequestInvalid,
     InvalidAPIKey,
     SessionAlreadyPaid,
     UnknownUnit,
 )
-from shop.checkout.selectors import money, session_data, units
+from shop.checkout.selectors import effective_status, money, session_data, units
 from shop.checkout.services.origins import normalize_origin
 from shop.models import CheckoutSession, MerchantAPIKey, Organization, Product
 from shop.webhooks import emit_event
-from wallets.amounts import exact, parse_amount
+from wallets.amounts import exact, parse_amount, parse_amount_text
 from wallets.exceptions import AmountInvalid, IdempotencyConflict
 
 DEFAULT_EXPIRY = timedelta(minutes=30)
 MIN_EXPIRY = timedelta(minutes=5)
 MAX_EXPIRY = timedelta(hours=24)
+# Stripe's limits for metadata, which merchants already know.
+METADATA_KEYS = 50
+METADATA_KEY_LENGTH = 40
+METADATA_VALUE_LENGTH = 500
 
 
-def _text(payload: dict, name: str, limit: int) -> str:
+def _text(payload: dict, name: str, limit: int, field: str | None = None) -> str:
+    field = field or name
     value = payload.get(name, "")
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise CheckoutRequestInvalid(f"'{name}' must be a string.")
+        raise CheckoutRequestInvalid(f"'{field}' must be a string.", field=field)
+    if "\x00" in value:
+        raise CheckoutRequestInvalid(f"'{field}' contains a NUL character.", field=field)
     if len(value) > limit:
-        raise CheckoutRequestInvalid(f"'{name}' is longer than {limit} characters.")
+        raise CheckoutRequestInvalid(f"'{field}' is longer than {limit} characters.", field=field)
     return value
 
 
 def _url(payload: dict, name: str) -> str:
     value = payload.get(name)
     if not isinstance(value, str) or not value:
-        raise CheckoutRequestInvalid(f"'{name}' is required.")
+        raise CheckoutRequestInvalid(f"'{name}' is required.", field=name)
     try:
         URLValidator(schemes=["http", "https"])(value)
     except ValidationError:
-        raise CheckoutRequestInvalid(f"'{name}' is not an http(s) URL.") from None
+        raise CheckoutRequestInvalid(f"'{name}' is not an http(s) URL.", field=name) from None
     return value
 
 
 def _amount(value: Any, unit: str, name: str = "amount") -> Decimal:
-    # Floats are refused: the merchant must send the exact decimal as a string.
-    if isinstance(value, float) or value is None:
-        raise CheckoutRequestInvalid(f"'{name}' must be a decimal string such as \"12.50\".")
+    # Floats are refused: the merchant sends the exact decimal as a string, read
+    # by the same rule as the portal's forms, or a whole number.
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise CheckoutRequestInvalid(
+            f"'{name}' must be a decimal string such as \"12.50\".", field=name
+        )
     try:
-        return parse_amount(value, units()[unit])
+        exact_value = parse_amount_text(value) if isinstance(value, str) else value
+        return parse_amount(exact_value, units()[unit])
     except AmountInvalid as exc:
-        raise CheckoutRequestInvalid(f"'{name}': {exc}") from None
+        raise CheckoutRequestInvalid(f"'{name}': {exc.message}", field=name) from None
 
 
-def _unit(value: Any) -> str:
+def _unit(value: Any, field: str = "unit") -> str:
     if not isinstance(value, str) or value.upper() not in units():
-        raise UnknownUnit(f"Unknown unit {value!r}; use one of {', '.join(sorted(units()))}.")
+        raise UnknownUnit(
+            f"Unknown unit {value!r}; use one of {', '.join(sorted(units()))}.", field=field
+        )
     return value.upper()
+
+
+def _metadata(payload: dict) -> dict[str, str]:
+    metadata = payload.get("metadata") or {}
+    if not isinstance(metadata, dict) or len(metadata) > METADATA_KEYS:
+        raise CheckoutRequestInvalid(
+            f"'metadata' must be an object of up to {METADATA_KEYS} string values.",
+            field="metadata",
+        )
+    for key, value in metadata.items():
+        field = f"metadata.{key}"
+        if len(key) > METADATA_KEY_LENGTH:
+            raise CheckoutRequestInvalid(
+                f"Metadata keys are at most {METADATA_KEY_LENGTH} characters.", field=field
+            )
+        _text(metadata, key, METADATA_VALUE_LENGTH, field=field)
+        if not isinstance(value, str):
+            raise CheckoutRequestInvalid(f"'{field}' must be a string.", field=field)
+    return metadata
+
+
+def _embed_origin(merchant: Organization, payload: dict) -> str:
+    try:
+        origin = normalize_origin(_text(payload, "embed_origin", 200))
+    except ValueError:  # a port out of range, which urlsplit only notices when asked
+        raise CheckoutRequestInvalid(
+            "'embed_origin' is not an origin (scheme://host[:port]).", field="embed_origin"
+        ) from None
+    except CheckoutRequestInvalid as exc:
+        raise CheckoutRequestInvalid(exc.message, field="embed_origin") from None
+    if not merchant.checkout_origins.filter(origin=origin).exists():
+        raise CheckoutRequestInvalid(
+            f"'{origin}' is not one of this merchant's allowed origins.", field="embed_origin"
+        )
+    return origin
+
+
+def check_column_lengths(session: CheckoutSession) -> None:
+    """Every text column's max_length, checked before saving: never a database error."""
+    for field in CheckoutSession._meta.concrete_fields:
+        value = getattr(session, field.attname)
+        if field.max_length and isinstance(value, str) and len(value) > field.max_length:
+            raise CheckoutRequestInvalid(
+                f"'{field.name}' is longer than {field.max_length} characters.",
+                field=field.name,
+            )
 
 
 @exact
 def _lines(merchant: Organization, payload: dict) -> tuple[list[dict], Decimal, str]:
     raw = payload.get("line_items")
     if not isinstance(raw, list) or not raw or len(raw) > 100:
-        raise CheckoutRequestInvalid("'line_items' must be a list of 1 to 100 items.")
+        raise CheckoutRequestInvalid(
+            "'line_items' must be a list of 1 to 100 items.", field="line_items"
+        )
     lines: list[dict] = []
     unit = _unit(payload["unit"]) if payload.get("unit") is not None else None
     for index, item in enumerate(raw):
+        at = f"line_items[{index}]"
         if not isinstance(item, dict):
-            raise CheckoutRequestInvalid(f"line_items[{index}] must be an object.")
+            raise CheckoutRequestInvalid(f"{at} must be an object.", field=at)
         quantity = item.get("quantity", 1)
         if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= 999:
-            raise CheckoutRequestInvalid(f"line_items[{index}].quantity must be 1 to 999.")
+            raise CheckoutRequestInvalid(f"{at}.quantity must be 1 to 999.", field=f"{at}.quantity")
         if "product" in item:
             product = Product.objects.filter(
                 merchant=merchant, pk=item["product"] if isinstance(item["product"], int) else None
             ).first()
             if product is None or not product.is_active:
-                raise CheckoutRequestInvalid(f"line_items[{index}]: unknown product.")
+                raise CheckoutRequestInvalid(f"{at}: unknown product.", field=f"{at}.product")
             line_unit, name, price = product.unit, product.name, product.price
         else:
-            name = _text(item, "name", 120)
+            name = _text(item, "name", 120, field=f"{at}.name")
             if not name:
-                raise CheckoutRequestInvalid(f"line_items[{index}].name is required.")
-            line_unit = unit or _unit(item.get("unit"))
-            price = _amount(item.get("unit_price"), line_unit, f"line_items[{index}].unit_price")
+                raise CheckoutRequestInvalid(f"{at}.name is required.", field=f"{at}.name")
+            line_unit = unit or _unit(item.get("unit"), field=f"{at}.unit")
+            price = _amount(item.get("unit_price"), line_unit, f"{at}.unit_price")
         if unit is None:
             unit = line_unit
         if line_unit != unit:
-            raise CheckoutRequestInvalid("All line items must be in the same unit.")
+            raise CheckoutRequestInvalid(
+                "All line items must be in the same unit.", field=f"{at}.unit"
+            )
         lines.append(
             {
                 "name": name,
@@ -135,8 +200,11 @@ def create_session(
         raise InvalidAPIKey()
     if not isinstance(payload, dict):
         raise CheckoutRequestInvalid("The body must be a JSON object.")
-    if len(idempotency_key) > 200:
-        raise CheckoutRequestInvalid("The Idempotency-Key is longer than 200 characters.")
+    if len(idempotency_key) > 200 or not idempotency_key.isprintable():
+        raise CheckoutRequestInvalid(
+            "The Idempotency-Key must be up to 200 printable characters.",
+            field="Idempotency-Key",
+        )
     fingerprint = _fingerprint(payload)
     if idempotency_key:
         existing = _replay(merchant, idempotency_key, fingerprint)
@@ -149,7 +217,8 @@ def create_session(
             stated = _amount(payload["amount"], unit)
             if stated != amount:
                 raise CheckoutRequestInvalid(
-                    f"'amount' {stated} does not match the line items' total {amount}."
+                    f"'amount' {stated} does not match the line items' total {amount}.",
+                    field="amount",
                 )
     else:
         unit = _unit(payload.get("unit"))
@@ -157,28 +226,20 @@ def create_session(
         line_items = []
     mode = payload.get("mode", CheckoutSession.Mode.HOSTED)
     if mode not in CheckoutSession.Mode.values:
-        raise CheckoutRequestInvalid("'mode' must be 'hosted' or 'embedded'.")
+        raise CheckoutRequestInvalid("'mode' must be 'hosted' or 'embedded'.", field="mode")
     embed_origin = ""
     if payload.get("embed_origin") is not None or mode == CheckoutSession.Mode.EMBEDDED:
-        embed_origin = normalize_origin(_text(payload, "embed_origin", 200))
-        if not merchant.checkout_origins.filter(origin=embed_origin).exists():
-            raise CheckoutRequestInvalid(
-                f"'{embed_origin}' is not one of this merchant's allowed origins."
-            )
+        embed_origin = _embed_origin(merchant, payload)
     expires_in = payload.get("expires_in", int(DEFAULT_EXPIRY.total_seconds()))
     if (
         isinstance(expires_in, bool)
         or not isinstance(expires_in, int)
         or not MIN_EXPIRY.total_seconds() <= expires_in <= MAX_EXPIRY.total_seconds()
     ):
-        raise CheckoutRequestInvalid("'expires_in' must be 300 to 86400 seconds.")
-    metadata = payload.get("metadata") or {}
-    if (
-        not isinstance(metadata, dict)
-        or len(metadata) > 50
-        or not all(isinstance(v, str) and len(v) <= 500 for v in metadata.values())
-    ):
-        raise CheckoutRequestInvalid("'metadata' must be an object of up to 50 string values.")
+        raise CheckoutRequestInvalid(
+            "'expires_in' must be 300 to 86400 seconds.", field="expires_in"
+        )
+    metadata = _metadata(payload)
 
     session = CheckoutSession(
         merchant=merchant,
@@ -197,6 +258,7 @@ def create_session(
         idempotency_key=idempotency_key,
         request_fingerprint=fingerprint,
     )
+    check_column_lengths(session)
     try:
         with transaction.atomic():
             session.save()
@@ -253,8 +315,19 @@ def expire_due_sessions(limit: int = 500) -> int:
     return count
 
 
-def cancel_url_for(session: CheckoutSession) -> str:
-    """Cancelling leaves the session open until it expires, as with Stripe."""
+def cancel_url_for(session: CheckoutSession, user: Any) -> str:
+    """Where "cancel" sends ``user``: the merchant's cancel_url.
+
+    Cancelling leaves the session open until it expires, as with Stripe. Only
+    an open session can be cancelled by whoever is looking at it; once paid or
+    expired only its payer may (and is sent back the same way). Anyone else is
+    refused, so a stranger cannot use a paid session to reach the merchant's
+    cancel page as if they had abandoned it.
+    """
+    if effective_status(session) != CheckoutSession.Status.OPEN and (
+        session.paid_by_id is None or session.paid_by_id != getattr(user, "pk", None)
+    ):
+        raise CancelNotAllowed()
     return session.cancel_url
 
 
