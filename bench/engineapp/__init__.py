@@ -1,0 +1,1 @@
+"""Holders and a product for our engine, as a project using it would declare them."""

@@ -1,0 +1,1 @@
+"""Holders and products for dj-wallet 0.1.0, as its README declares them."""
