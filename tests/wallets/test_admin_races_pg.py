@@ -8,7 +8,6 @@ deposit that commits between the page reading the wallet and saving it."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +16,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 
+from tests.parallel import run_parallel
 from tests.wallets.test_admin import (
     TRANSFERS_URL,
     TX_URL,
@@ -32,34 +32,6 @@ from wallets.reconciliation import reconcile_wallets
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 WAIT = 30
-
-
-def run_parallel(jobs: list[Callable[[], Any]]) -> tuple[list[Any], list[BaseException]]:
-    """Run the jobs in threads released together; return (results, errors)."""
-    barrier = threading.Barrier(len(jobs))
-    results: list[Any] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-
-    def worker(job: Callable[[], Any]) -> None:
-        try:
-            barrier.wait(timeout=WAIT)
-            outcome = job()
-            with lock:
-                results.append(outcome)
-        except Exception as exc:  # a deadlock or a 500 surfaces here
-            with lock:
-                errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(t.is_alive() for t in threads), "a worker hung"
-    return results, errors
 
 
 def signed_in(user) -> Client:

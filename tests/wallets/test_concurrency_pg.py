@@ -1,7 +1,6 @@
 """Concurrency on PostgreSQL: real threads, each with its own database connection,
 released together by a barrier so the operations really overlap."""
 
-import threading
 from decimal import Decimal
 
 import pytest
@@ -9,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import connection
 
+from tests.parallel import run_parallel as run_in_parallel
 from tests.testapp.models import Item, Org
 from wallets.exceptions import (
     InsufficientFunds,
@@ -28,33 +28,7 @@ EXPECTED = (InsufficientFunds, ProductNotAvailable, RefundExceedsTransfer, RiskL
 
 
 def run_parallel(jobs):
-    """Run callables in parallel threads; return (results, unexpected errors)."""
-    barrier = threading.Barrier(len(jobs))
-    results, errors = [], []
-    lock = threading.Lock()
-
-    def worker(job):
-        try:
-            barrier.wait(timeout=30)
-            outcome = job()
-            with lock:
-                results.append(outcome)
-        except EXPECTED as exc:
-            with lock:
-                results.append(exc)
-        except Exception as exc:  # deadlocks, lost updates surfacing as errors
-            with lock:
-                errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(t.is_alive() for t in threads), "a worker hung"
-    return results, errors
+    return run_in_parallel(jobs, expected=EXPECTED)
 
 
 def make_user(name):

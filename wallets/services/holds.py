@@ -70,9 +70,11 @@ def _open_hold(hold: TransferHold) -> TransferHold:
     return fresh
 
 
-def _decide(hold: TransferHold, state: str, context: Context, note: str, **extra: Any) -> None:
+def decide(hold: TransferHold, state: str, by: Any, note: str, **extra: Any) -> None:
+    """Record a hold's way out of ``held``: who decided (None: the holder or the
+    system), when and why."""
     hold.state = state
-    hold.decided_by = context.by
+    hold.decided_by = by
     hold.decided_at = timezone.now()
     hold.decision_note = note
     for name, value in extra.items():
@@ -110,7 +112,7 @@ def release_hold(
             received=fresh.amount,
             meta=meta,
         )
-        _decide(fresh, HoldState.RELEASED, context, decision_note, transfer=transfer)
+        decide(fresh, HoldState.RELEASED, context.by, decision_note, transfer=transfer)
         announce_transactions([deposit])
         after_commit(
             signals.transfer_completed,
@@ -164,7 +166,7 @@ def reject_hold(
         decision_note = note or context.reason
         release_pending(source, fresh.reservation, state, decision_note)
         write_balances(source)
-        _decide(fresh, state, context, decision_note)
+        decide(fresh, state, context.by, decision_note)
         context.audit = AuditDraft(
             target=fresh,
             amount=fresh.amount,

@@ -34,7 +34,7 @@ from wallets.ledger import (
 )
 from wallets.models import AuditEntry, Transaction, Transfer, TransferHold, Wallet
 from wallets.operations import Context, Operation, run
-from wallets.services import bulk
+from wallets.services import bulk, holds
 from wallets.services.wallet_state import WalletStateService
 from wallets.staff import StaffActor
 
@@ -380,14 +380,8 @@ class WalletService(WalletStateService):
                 setattr(target, name, getattr(source, name))
 
 
-@exact
 def close_hold_of(tx: Transaction, state: str, note: str, by: object) -> None:
     """The hold a released reservation belonged to follows it (rejected, canceled, expired)."""
     hold = TransferHold.objects.filter(reservation=tx, state=TransferHold.State.HELD).first()
-    if hold is None:
-        return
-    hold.state = state
-    hold.decided_by = by
-    hold.decided_at = timezone.now()
-    hold.decision_note = note
-    hold.save(update_fields=["state", "decided_by", "decided_at", "decision_note"])
+    if hold is not None:
+        holds.decide(hold, state, by, note)
