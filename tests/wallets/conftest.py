@@ -17,6 +17,11 @@ def bob(db):
 
 
 @pytest.fixture
+def carol(db):
+    return User.objects.create_user(username="carol", email="carol@example.com")
+
+
+@pytest.fixture
 def org(db):
     return Org.objects.create(name="Acme")
 

@@ -51,7 +51,7 @@ def test_get_wallet_and_has_wallet(alice):
     assert alice.balance == 0 and not alice.has_wallet("default")  # reading opens nothing
 
 
-def test_audit_command_passes_on_a_consistent_ledger(alice, bob, capsys):
+def test_reconciliation_passes_on_a_consistent_ledger(alice, bob, capsys):
     alice.deposit(10)
     alice.withdraw(3, confirmed=False)
     alice.transfer(bob, 2)
@@ -59,7 +59,7 @@ def test_audit_command_passes_on_a_consistent_ledger(alice, bob, capsys):
     assert "3 wallets match" not in capsys.readouterr().err
 
 
-def test_audit_command_names_the_wallet_that_differs(alice, bob, capsys):
+def test_reconciliation_names_the_wallet_that_differs(alice, bob, capsys):
     alice.deposit(10)
     bob.deposit(5)
     Wallet.objects.filter(pk=alice.wallet.pk).update(balance=Decimal("10.01"))
@@ -69,6 +69,32 @@ def test_audit_command_names_the_wallet_that_differs(alice, bob, capsys):
     err = capsys.readouterr().err
     assert str(alice.wallet.uuid) in err and "balance is 10.01" in err
     assert str(bob.wallet.uuid) in err and "held is 1" in err
+
+
+def test_reconciliation_reports_corrupted_rows_and_never_crashes(alice, bob, carol, capsys):
+    """A hand-made UPDATE (SQLite: a number where the engine writes text;
+    PostgreSQL: a value one unit off) is reported per wallet, and the command
+    exits non-zero after checking every wallet."""
+    from django.db import connection
+
+    alice.deposit(10)
+    bob.deposit(5)
+    carol.deposit(7)
+    tx = bob.wallet.transactions.get()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE wallets_wallet SET balance = balance + 1 WHERE id = %s", [alice.wallet.pk]
+        )
+        cursor.execute("UPDATE wallets_transaction SET amount = amount + 1 WHERE id = %s", [tx.pk])
+    with pytest.raises(CommandError, match="2 mismatch"):
+        call_command("wallets_reconcile")
+    err = capsys.readouterr().err
+    assert str(alice.wallet.uuid) in err and str(bob.wallet.uuid) in err
+    assert str(carol.wallet.uuid) not in err
+    if connection.vendor == "sqlite":
+        assert "balance is unreadable" in err and "1 transaction amount(s) cannot be read" in err
+    else:
+        assert "balance is 11" in err and "balance is 5, transactions say 6" in err
 
 
 def test_ledger_models_are_read_only_in_the_admin(rf, admin_user, alice, bob):

@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from wallets import signals
-from wallets.amounts import Amount, exact, parse_amount
+from wallets.amounts import Amount, parse_amount
 from wallets.audit import AuditDraft
 from wallets.exceptions import AlreadyReversed, TransactionHeld, TransactionNotReversible
 from wallets.ledger import (
