@@ -121,10 +121,11 @@ def peek_wallet(target: Any, *, must_exist: bool = False) -> Wallet | None:
     return wallet
 
 
-def unopened_wallet(holder: models.Model) -> Wallet:
-    """The default wallet the holder would get on first use, unsaved (for previews)."""
-    slug = conf.get("DEFAULT_SLUG")
-    return Wallet(**holder_filter(holder), slug=slug, **clean_create_fields(slug, {}))
+def unopened_wallet(holder: models.Model, slug: str | None = None, **fields: Any) -> Wallet:
+    """The wallet ``slug`` (default: the default one) the holder would get on
+    first use, unsaved: what previews and quotes are computed against."""
+    slug = slug or conf.get("DEFAULT_SLUG")
+    return Wallet(**holder_filter(holder), slug=slug, **clean_create_fields(slug, fields))
 
 
 def resolve_wallet(target: Any, slug: str | None = None) -> Wallet:

@@ -161,11 +161,20 @@ class WalletMixin:
         amount: Amount,
         meta: dict | None = None,
         idempotency_key: str | None = None,
+        **create_fields: Any,
     ):
+        """Exchange between two of the holder's wallets; a missing destination
+        opens (in ``unit`` if given, else its slug upper-cased)."""
         from wallets.services import exchange_service
 
         return exchange_service().exchange(
-            self, from_slug, to_slug, amount, meta=meta, idempotency_key=idempotency_key
+            self,
+            from_slug,
+            to_slug,
+            amount,
+            meta=meta,
+            idempotency_key=idempotency_key,
+            create_fields=create_fields or None,
         )
 
     def freeze_wallet(

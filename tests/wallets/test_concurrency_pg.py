@@ -284,3 +284,18 @@ def test_parallel_bulk_transfers_over_the_same_wallets_never_deadlock():
     assert sum(fresh(w).balance for w in wallets) == 6000
     assert Transfer.objects.count() == 240
     assert reconcile_wallets() == []
+
+
+def test_parallel_exchanges_into_a_new_wallet_open_it_once(settings):
+    settings.WALLETS = {**settings.WALLETS, "EXCHANGE_RATES": {"USD:EUR": "0.5"}}
+    alice = make_user("alice")
+    alice.deposit(100)
+
+    def exchange():
+        return User.objects.get(pk=alice.pk).exchange("default", "eur", 10)
+
+    results, errors = run_parallel([exchange] * 6)
+    assert errors == []
+    assert Wallet.objects.filter(slug="eur").count() == 1
+    assert len(results) == 6 and alice.get_wallet("eur").balance == 30
+    assert reconcile_wallets() == []

@@ -55,7 +55,10 @@ def test_refusals(alice, wallets):
     with pytest.raises(SameWallet):
         alice.exchange("eur", "eur", 1)
     with pytest.raises(WalletNotFound):
+        alice.exchange("nope", "default", 1)
+    with pytest.raises(ExchangeRateUnavailable):  # no USD -> NOPE rate: nothing opens
         alice.exchange("default", "nope", 1)
+    assert not alice.has_wallet("nope")
     with pytest.raises(InsufficientFunds):
         alice.exchange("default", "eur", "100.01")
     alice.get_wallet("gems", unit="GEM")
@@ -102,3 +105,25 @@ def test_a_quoted_rate_is_checked_under_the_lock_and_a_retry_replays(alice, wall
     with pytest.raises(ExchangeRateChanged):
         ExchangeService.exchange(alice, "default", "eur", 5, expected_rate=Decimal("0.92"))
     assert alice.balance == before
+
+
+def test_exchange_opens_a_missing_destination_in_the_slugs_unit(alice, wallets):
+    transfer = alice.exchange("default", "pts", "1.50")
+    points = alice.get_wallet("pts")
+    assert (points.unit, points.decimal_places) == ("PTS", 2)
+    assert transfer.to_wallet == points and transfer.received == Decimal("150.00")
+
+
+def test_exchange_opens_the_destination_with_the_fields_given(alice, wallets):
+    transfer = alice.exchange("default", "savings", 3, unit="eur", name="Euro savings")
+    savings = alice.get_wallet("savings")
+    assert (savings.unit, savings.name) == ("EUR", "Euro savings")
+    assert transfer.received == Decimal("2.76")
+
+
+def test_a_refused_exchange_opens_nothing(alice, wallets):
+    with pytest.raises(InsufficientFunds):
+        alice.exchange("default", "pts", "1000")
+    with pytest.raises(AmountInvalid):
+        alice.exchange("default", "pts", "0.001")
+    assert not alice.has_wallet("pts")

@@ -7,7 +7,7 @@ from typing import Any
 
 from wallets.amounts import Amount, exact, parse_amount, quantum
 from wallets.exceptions import AmountInvalid, ExchangeRateChanged, SameWallet
-from wallets.holders import find_wallet
+from wallets.holders import find_wallet, get_or_create_wallet, unopened_wallet, wallets_of
 from wallets.ledger import ensure_active, ensure_available
 from wallets.models import Transfer, Wallet
 from wallets.operations import Context, Operation, run
@@ -61,15 +61,22 @@ class ExchangeService:
         idempotency_key: str | None = None,
         *,
         expected_rate: Decimal | None = None,
+        create_fields: dict[str, Any] | None = None,
     ) -> Transfer:
         """Exchange ``amount`` from one of the holder's wallets into another.
 
-        With ``expected_rate`` (the rate the holder was quoted), a rate that
-        changed since raises ``ExchangeRateChanged`` and moves nothing."""
+        A destination the holder has no wallet for yet is opened (race-safe),
+        in ``create_fields["unit"]`` or else the slug upper-cased, once the
+        exchange is known to be possible: without a rate, or with too little
+        in the source, nothing is opened. With ``expected_rate`` (the rate the
+        holder was quoted), a rate that changed since raises
+        ``ExchangeRateChanged`` and moves nothing."""
         if from_slug == to_slug:
             raise SameWallet("A wallet cannot be exchanged into itself.")
         source = find_wallet(holder, from_slug)
-        destination = find_wallet(holder, to_slug)
+        destination = wallets_of(holder).filter(slug=to_slug).first()
+        if destination is None:
+            destination = cls._open_destination(holder, source, to_slug, amount, create_fields)
         value = parse_amount(amount, source.decimal_places)
         meta = dict(meta or {})
 
@@ -100,3 +107,19 @@ class ExchangeService:
             ),
             perform,
         )
+
+    @classmethod
+    def _open_destination(
+        cls,
+        holder: Any,
+        source: Wallet,
+        slug: str,
+        amount: Amount,
+        create_fields: dict[str, Any] | None,
+    ) -> Wallet:
+        fields = {"unit": slug.upper(), **(create_fields or {})}
+        planned = unopened_wallet(holder, slug, **fields)
+        # The rate, the amount and the source's funds first: nothing opens for a
+        # refused exchange.
+        cls.quote(source, planned, amount)
+        return get_or_create_wallet(holder, slug, **fields)
