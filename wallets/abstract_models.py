@@ -69,6 +69,10 @@ class AbstractWallet(WalletOperationsMixin, models.Model):
     decimal_places = models.PositiveSmallIntegerField(default=2)
     balance = AmountField(default=Decimal(0))
     held = AmountField(default=Decimal(0), help_text="Reserved by pending withdrawals.")
+    # An overdraft allowance: the balance may go down to -credit_limit.
+    credit_limit = AmountField(
+        default=Decimal(0), help_text="How far below zero the balance may go."
+    )
     is_frozen = models.BooleanField(default=False)
     # What the holder is told, and what only staff read. An empty message
     # shows the holder a neutral default (``FROZEN_DEFAULT_MESSAGE``).
@@ -117,7 +121,8 @@ class AbstractWallet(WalletOperationsMixin, models.Model):
 
     @property
     def available(self) -> Decimal:
-        return self.balance - self.held
+        """What can be spent now: the balance less what is held, plus the credit limit."""
+        return self.balance - self.held + self.credit_limit
 
     @property
     def frozen_message_for_holder(self) -> str:

@@ -28,6 +28,7 @@ def wallet_snapshot(wallet: Wallet) -> dict[str, Any]:
         "name": wallet.name,
         "balance": at_precision(wallet.balance, wallet),
         "held": at_precision(wallet.held, wallet),
+        "credit_limit": at_precision(wallet.credit_limit, wallet),
         "is_frozen": wallet.is_frozen,
     }
 

@@ -52,10 +52,12 @@ def clean_note(text: str, label: str = "note") -> str:
 
 
 def ensure_available(wallet: Wallet, amount: Decimal) -> None:
+    """Refuse what the available funds (credit limit included) do not cover."""
     if wallet.available < amount:
+        credit = f" (credit limit {wallet.credit_limit} included)" if wallet.credit_limit else ""
         raise InsufficientFunds(
             f"Insufficient funds in '{wallet.name}': {wallet.available} {wallet.unit} "
-            f"available, {amount} {wallet.unit} needed."
+            f"available{credit}, {amount} {wallet.unit} needed."
         )
 
 
@@ -245,7 +247,7 @@ def apply_in_one_update(
     conditions = "id = %s AND NOT is_frozen AND abs(balance + %s) < %s"
     params: list[Any] = [balance_delta, held_delta, timezone.now(), wallet.pk, balance_delta, LIMIT]
     if check_funds:
-        conditions += " AND balance - held >= %s"
+        conditions += " AND balance - held + credit_limit >= %s"
         params.append(-signed)
     with locking_by_update(wallet.pk), connection.cursor() as cursor:
         cursor.execute(

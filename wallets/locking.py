@@ -151,6 +151,7 @@ STATE_FIELDS = (
     "name",
     "balance",
     "held",
+    "credit_limit",
     "is_frozen",
     "frozen_message",
     "frozen_note",

@@ -63,6 +63,7 @@ class AuditEntry(models.Model):
         RELEASE_HOLD = "release_hold", "Release held transfer"
         REJECT_HOLD = "reject_hold", "Reject held transfer"
         RENAME = "rename", "Rename wallet"
+        CREDIT_LIMIT = "credit_limit", "Set credit limit"
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     # Kept after the user is gone: the label below still says who it was.

@@ -35,6 +35,7 @@ PERMISSIONS: dict[str, str] = {
     Action.CREDIT: "wallets.adjust_wallet",
     Action.DEBIT: "wallets.adjust_wallet",
     Action.RENAME: "wallets.change_wallet",
+    Action.CREDIT_LIMIT: "wallets.adjust_wallet",
 }
 
 

@@ -965,3 +965,28 @@ def test_ledger_lists_never_count_or_scan_the_whole_ledger(
     if url == TX_URL:  # the unit filter reads the units from the wallets
         page = admin_staff_client.get(url, {"unit": "USD"})
         assert page.status_code == 200 and "USD" in page.content.decode()
+
+
+def test_set_a_credit_limit_from_the_admin(admin_staff_client, admin_staff, holder):
+    wallet = holder.wallet
+    page = text(action_page(admin_staff_client, WALLETS_URL, "set_credit_limit", [wallet]))
+    assert "Set how far below zero" in page
+    response = confirm_action(
+        admin_staff_client,
+        WALLETS_URL,
+        "set_credit_limit",
+        [wallet],
+        credit_limit="50",
+        reason="salary advance",
+    )
+    assert response.status_code == 200
+    assert fresh(wallet).credit_limit == Decimal(50)
+    the_entry(
+        "credit_limit", wallet, actor=admin_staff, reason="salary advance", amount=Decimal(50)
+    )
+    holder.withdraw("150.00")  # 100 of its own and 50 of credit
+    assert fresh(wallet).balance == Decimal("-50.00")
+    confirm_action(
+        admin_staff_client, WALLETS_URL, "set_credit_limit", [wallet], credit_limit="-1", reason="x"
+    )
+    assert fresh(wallet).credit_limit == Decimal(50)

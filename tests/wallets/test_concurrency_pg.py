@@ -299,3 +299,28 @@ def test_parallel_exchanges_into_a_new_wallet_open_it_once(settings):
     assert Wallet.objects.filter(slug="eur").count() == 1
     assert len(results) == 6 and alice.get_wallet("eur").balance == 30
     assert reconcile_wallets() == []
+
+
+def test_parallel_withdrawals_never_go_below_the_credit_limit():
+    from django.contrib.auth.models import Permission
+
+    alice = make_user("alice")
+    alice.deposit(10)
+    staff = make_user("mod")
+    staff.is_staff = True
+    staff.save(update_fields=["is_staff"])
+    staff.user_permissions.add(
+        Permission.objects.get(codename="adjust_wallet", content_type__app_label="wallets")
+    )
+    wallet_service().set_credit_limit(
+        alice.wallet, 50, actor=StaffActor(User.objects.get(pk=staff.pk), "advance")
+    )
+    wallet = alice.wallet
+    results, errors = run_parallel(
+        [lambda: Wallet.objects.get(pk=wallet.pk).withdraw(7) for _ in range(12)]
+    )
+    assert errors == []
+    succeeded = [r for r in results if isinstance(r, Transaction)]
+    assert len(succeeded) == 8  # 8 x 7 = 56 <= 10 + 50; a ninth would pass -50
+    assert fresh(wallet).balance == -46
+    assert reconcile_wallets() == []

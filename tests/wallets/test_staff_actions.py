@@ -60,6 +60,7 @@ def test_freeze_records_message_note_and_one_entry(alice, moderator, staff):
         "name": "Main wallet",
         "balance": "100.00",
         "held": "0.00",
+        "credit_limit": "0.00",
         "is_frozen": False,
     }
     assert entry.after["wallets"][str(wallet.uuid)]["is_frozen"] is True

@@ -103,6 +103,15 @@ class FreezeForm(ReasonForm):
     field_order = ("message", "reason")
 
 
+class CreditLimitForm(ReasonForm):
+    credit_limit = AmountFormField(
+        allow_zero=True,
+        label="Credit limit",
+        help_text="How far below zero the balance may go; 0 takes the credit away.",
+    )
+    field_order = ("credit_limit", "reason")
+
+
 class AdjustmentForm(ReasonForm):
     # The wallet's decimal places are checked against the wallet, not here.
     amount = AmountFormField()

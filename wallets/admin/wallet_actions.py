@@ -1,4 +1,4 @@
-"""The staff actions on wallets: freeze, unfreeze, manual credit and debit.
+"""The staff actions on wallets: freeze, unfreeze, manual credit and debit, credit limit.
 
 Each is a :class:`ConfirmedAction`: what its confirmation page says about a
 wallet, and the engine operation it runs once staff confirm with a reason.
@@ -12,6 +12,7 @@ from wallets.admin.confirmation import (
     AdjustmentForm,
     Confirmed,
     ConfirmedAction,
+    CreditLimitForm,
     DebitForm,
     FreezeForm,
 )
@@ -118,4 +119,41 @@ DEBIT = ConfirmedAction(
     form_class=DebitForm,
     single=True,
     check=_amount_fits,
+)
+
+
+def _credit_limit_describe(wallet: Wallet, data: dict[str, Any] | None) -> str:
+    now = money(wallet.credit_limit, wallet)
+    limit = (data or {}).get("credit_limit")
+    if limit is None:
+        return (
+            f"Set how far below zero '{wallet.name}' of {holder_name(wallet)} may go "
+            f"(now {now}; balance {money(wallet.balance, wallet)})."
+        )
+    return f"Credit limit {now} → {money(limit, wallet)}."
+
+
+def _credit_limit_fits(objects: list[Wallet], data: dict[str, Any]) -> str | None:
+    for wallet in objects:
+        if data["credit_limit"]:
+            try:
+                parse_amount(data["credit_limit"], wallet.decimal_places)
+            except AmountInvalid as error:
+                return str(error)
+    return None
+
+
+def _set_credit_limit(wallet: Wallet, done: Confirmed) -> Wallet:
+    return wallet_service().set_credit_limit(
+        wallet, done.data["credit_limit"], actor=done.actor, idempotency_key=done.key_for(wallet)
+    )
+
+
+CREDIT_LIMIT = ConfirmedAction(
+    title="Set credit limit",
+    describe=_credit_limit_describe,
+    perform=_set_credit_limit,
+    form_class=CreditLimitForm,
+    single=True,
+    check=_credit_limit_fits,
 )

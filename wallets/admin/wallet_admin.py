@@ -83,6 +83,7 @@ class WalletAdmin(admin.ModelAdmin):
         "unit",
         "balance_display",
         "held_display",
+        "credit_limit_display",
         "is_frozen",
     )
     list_filter = ("is_frozen", "unit", HolderTypeFilter)
@@ -97,6 +98,7 @@ class WalletAdmin(admin.ModelAdmin):
         "decimal_places",
         "balance_display",
         "held_display",
+        "credit_limit_display",
         "is_frozen",
         "frozen_message",
         "frozen_note",
@@ -108,7 +110,18 @@ class WalletAdmin(admin.ModelAdmin):
     )
     fieldsets = (
         (None, {"fields": ("uuid", "name", "reason", "idempotency_key", "slug", "holder_display")}),
-        ("Money", {"fields": ("unit", "decimal_places", "balance_display", "held_display")}),
+        (
+            "Money",
+            {
+                "fields": (
+                    "unit",
+                    "decimal_places",
+                    "balance_display",
+                    "held_display",
+                    "credit_limit_display",
+                )
+            },
+        ),
         (
             "Frozen",
             {"fields": ("is_frozen", "frozen_message", "frozen_note", "frozen_at", "frozen_by")},
@@ -116,7 +129,13 @@ class WalletAdmin(admin.ModelAdmin):
         (None, {"fields": ("created_at", "updated_at")}),
         (f"Recent transactions (last {RECENT_TRANSACTIONS})", {"fields": ("recent_transactions",)}),
     )
-    actions = ("freeze_wallets", "unfreeze_wallets", "credit_wallet", "debit_wallet")
+    actions = (
+        "freeze_wallets",
+        "unfreeze_wallets",
+        "credit_wallet",
+        "debit_wallet",
+        "set_credit_limit",
+    )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Wallet]:
         # One query per holder model for the whole page, however many rows.
@@ -218,6 +237,10 @@ class WalletAdmin(admin.ModelAdmin):
     def held_display(self, obj: Wallet) -> str:
         return money(obj.held, obj)
 
+    @admin.display(description="Credit limit", ordering="credit_limit")
+    def credit_limit_display(self, obj: Wallet) -> str:
+        return money(obj.credit_limit, obj)
+
     @admin.display(description="Transactions")
     def recent_transactions(self, obj: Wallet) -> str:
         rows = transaction_history(obj)[:RECENT_TRANSACTIONS]
@@ -261,3 +284,7 @@ class WalletAdmin(admin.ModelAdmin):
     @admin.action(description="Manual debit adjustment…", permissions=["adjust"])
     def debit_wallet(self, request: HttpRequest, queryset: QuerySet[Wallet]):
         return run_confirmed_action(self, request, queryset, wallet_actions.DEBIT)
+
+    @admin.action(description="Set credit limit…", permissions=["adjust"])
+    def set_credit_limit(self, request: HttpRequest, queryset: QuerySet[Wallet]):
+        return run_confirmed_action(self, request, queryset, wallet_actions.CREDIT_LIMIT)

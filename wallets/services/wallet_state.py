@@ -7,12 +7,14 @@ committed meanwhile (``Wallet.save()`` refuses existing rows for that reason).
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
 
+from wallets.amounts import Amount, parse_amount, to_decimal
 from wallets.audit import AuditDraft
-from wallets.exceptions import WalletAlreadyFrozen, WalletInvalid, WalletNotFrozen
+from wallets.exceptions import AmountInvalid, WalletAlreadyFrozen, WalletInvalid, WalletNotFrozen
 from wallets.holders import open_wallet
 from wallets.ledger import clean_note
 from wallets.models import AuditEntry, Wallet
@@ -155,6 +157,53 @@ class WalletStateService:
                 fingerprint=[str(wallet.uuid), name],
                 actor=actor,
                 action=Action.RENAME,
+            ),
+            perform,
+        )
+
+    @classmethod
+    def set_credit_limit(
+        cls,
+        wallet: Wallet,
+        limit: Amount,
+        *,
+        actor: StaffActor | None = None,
+        idempotency_key: str | None = None,
+    ) -> Wallet:
+        """How far below zero the wallet's balance may go (0: not at all).
+
+        Withdrawals, transfers and payments then proceed while
+        ``balance - held + credit_limit`` covers them; ``force_withdraw``
+        still ignores it. Set under the wallet's lock, so no operation
+        running at the same time sees half of it. A lower limit than the
+        wallet already uses only stops it from going further below zero."""
+        value = to_decimal(limit)
+        if value < 0:
+            raise AmountInvalid("A credit limit cannot be below zero.")
+        # Zero takes the credit away; anything else is an amount of the wallet.
+        value = parse_amount(value, wallet.decimal_places) if value else Decimal(0)
+
+        def perform(context: Context) -> Wallet:
+            (locked,) = context.locked
+            before = {"credit_limit": str(locked.credit_limit)}
+            write_state(locked, credit_limit=value)
+            context.audit = AuditDraft(
+                target=locked,
+                amount=value,
+                unit=locked.unit,
+                before=before,
+                after={"credit_limit": str(value)},
+            )
+            return locked
+
+        return run(
+            Operation(
+                "credit_limit",
+                wallets=[wallet],
+                idempotency_key=idempotency_key,
+                fingerprint=[str(wallet.uuid), str(value)],
+                actor=actor,
+                action=Action.CREDIT_LIMIT,
             ),
             perform,
         )
