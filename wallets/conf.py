@@ -23,6 +23,10 @@ DEFAULTS: dict[str, Any] = {
     # Asked under the transfer's locks whether to let a transfer through,
     # refuse it or hold it for review (None: no checks).
     "TRANSFER_POLICY_CLASS": "wallets.risk.RiskRulePolicy",
+    # Who receives payments for products that name no recipient: a callable (or
+    # its dotted path) taking the product and returning a holder or a Wallet.
+    # None: nobody; the buyer is charged (wallets.services.purchases).
+    "REVENUE_WALLET": None,
     # How long a process may use the active risk rules it read (see wallets.risk).
     "RISK_RULES_CACHE_SECONDS": 5,
     "EXCHANGE_RATES": {},

@@ -10,7 +10,6 @@ from django.db.models.signals import post_delete, pre_delete
 
 from wallets import conf
 from wallets.amounts import Amount
-from wallets.exceptions import ProductNotAvailable
 
 
 class WalletMixin:
@@ -254,7 +253,8 @@ class ProductMixin:
 
     ``get_amount_product(customer)`` is required. The money goes to
     ``get_product_recipient()``: a wallet or a holder (its default wallet);
-    by default the product itself, when the product is a wallet holder.
+    by default the product itself, when the product is a wallet holder, and
+    otherwise nobody: the buyer is charged (a ``Purchase``).
     """
 
     def get_amount_product(self, customer: Any) -> Amount:
@@ -274,9 +274,10 @@ class ProductMixin:
         return {}
 
     def get_product_recipient(self) -> Any:
-        if isinstance(self, WalletMixin):
-            return self
-        raise ProductNotAvailable(f"'{self}' has no wallet to be paid into.")
+        """Who is paid: a holder or a Wallet; by default the product itself when it
+        holds wallets. ``None``: no wallet receives the price (see
+        ``WALLETS["REVENUE_WALLET"]``), and paying charges the buyer."""
+        return self if isinstance(self, WalletMixin) else None
 
     def after_purchase(self, customer: Any, quantity: int, transfer: Any) -> None:
         """Called inside the purchase's transaction, with this product locked:

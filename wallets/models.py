@@ -64,6 +64,7 @@ class AuditEntry(models.Model):
         REJECT_HOLD = "reject_hold", "Reject held transfer"
         RENAME = "rename", "Rename wallet"
         CREDIT_LIMIT = "credit_limit", "Set credit limit"
+        REFUND_PURCHASE = "refund_purchase", "Refund purchase"
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     # Kept after the user is gone: the label below still says who it was.
@@ -218,3 +219,53 @@ class TransferHold(LedgerRow):
     @property
     def is_open(self) -> bool:
         return self.state == self.State.HELD
+
+
+class Purchase(LedgerRow):
+    """A payment for a product that no wallet receives: the buyer is charged.
+
+    It names the product (content type and primary key, and its text as it
+    was), the quantity and unit price; ``withdraw`` is the buyer's ledger row.
+    Refunds credit the buyer back, in full or in part, never more than paid.
+    """
+
+    STATE_FIELDS = frozenset({"refunded_amount", "refund_state"})
+    ROW_NAME = "Purchases"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    wallet = models.ForeignKey(
+        Wallet, on_delete=models.PROTECT, related_name="purchases", db_index=False
+    )
+    withdraw = models.OneToOneField(Transaction, on_delete=models.PROTECT, related_name="purchase")
+    kind = models.CharField(max_length=16, choices=Transfer.Kind.choices, default="paid")
+    product_type = models.ForeignKey(
+        ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    product_id = models.CharField(max_length=64, blank=True)
+    product = GenericForeignKey("product_type", "product_id")
+    product_label = models.CharField(max_length=200)
+    quantity = models.PositiveIntegerField()
+    unit_price = AmountField()
+    amount = AmountField()
+    refunded_amount = AmountField(default=0)
+    refund_state = models.CharField(
+        max_length=16,
+        choices=Transfer.RefundState.choices,
+        default=Transfer.RefundState.NONE,
+    )
+    meta = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["wallet", "-created_at"], name="wallets_purchase_wallet"),
+            models.Index(fields=["product_type", "product_id"], name="wallets_purchase_product"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.product_label}"
+
+    @property
+    def refundable(self):
+        return self.amount - self.refunded_amount

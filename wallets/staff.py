@@ -36,6 +36,7 @@ PERMISSIONS: dict[str, str] = {
     Action.DEBIT: "wallets.adjust_wallet",
     Action.RENAME: "wallets.change_wallet",
     Action.CREDIT_LIMIT: "wallets.adjust_wallet",
+    Action.REFUND_PURCHASE: "wallets.refund_transfer",
 }
 
 

@@ -102,3 +102,46 @@ class TaxWallet(AbstractWallet):
     """A project's own wallet model, extending the engine's abstract one."""
 
     tax_exempt = models.BooleanField(default=False)
+
+
+class DigitalCourse(ProductMixin, models.Model):
+    """The dj-wallet README's example product, verbatim: it holds no wallet and
+    names no recipient, so paying for it charges the buyer."""
+
+    title = models.CharField(max_length=100)
+    price = models.DecimalField(max_digits=10, decimal_places=2)
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_amount_product(self, customer):
+        """REQUIRED: Return the price for this specific customer."""
+        return self.price
+
+    def can_buy(self, customer, quantity=1):
+        """OPTIONAL: Check inventory or eligibility (default: True)."""
+        return True
+
+    def get_meta_product(self):
+        """OPTIONAL: Add transaction metadata (default: {})."""
+        return {"course_id": self.id}
+
+
+class Workshop(ProductMixin, models.Model):
+    """A product without a wallet whose seats run out: can_buy under its lock."""
+
+    title = models.CharField(max_length=100)
+    price = models.DecimalField(max_digits=10, decimal_places=2)
+    seats = models.PositiveIntegerField()
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_amount_product(self, customer):
+        return self.price
+
+    def can_buy(self, customer, quantity=1):
+        return self.seats >= quantity
+
+    def after_purchase(self, customer, quantity, purchase):
+        Workshop.objects.filter(pk=self.pk).update(seats=F("seats") - quantity)

@@ -324,3 +324,25 @@ def test_parallel_withdrawals_never_go_below_the_credit_limit():
     assert len(succeeded) == 8  # 8 x 7 = 56 <= 10 + 50; a ninth would pass -50
     assert fresh(wallet).balance == -46
     assert reconcile_wallets() == []
+
+
+def test_parallel_buyers_of_a_product_without_a_wallet_never_oversell():
+    from tests.testapp.models import Workshop
+    from wallets.models import Purchase
+
+    workshop = Workshop.objects.create(title="Last seats", price=Decimal("5.00"), seats=3)
+    buyers = [make_user(f"learner{i}") for i in range(10)]
+    for buyer in buyers:
+        buyer.deposit(10)
+    results, errors = run_parallel(
+        [
+            lambda b=b: User.objects.get(pk=b.pk).pay(Workshop.objects.get(pk=workshop.pk))
+            for b in buyers
+        ]
+    )
+    assert errors == []
+    assert len([r for r in results if isinstance(r, Purchase)]) == 3
+    assert len([r for r in results if isinstance(r, ProductNotAvailable)]) == 7
+    assert Workshop.objects.get(pk=workshop.pk).seats == 0
+    assert sum(fresh(b.wallet).balance for b in buyers) == 100 - 15
+    assert reconcile_wallets() == []

@@ -7,25 +7,29 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from wallets.amounts import exact, parse_amount, quantum
+from wallets import conf
+from wallets.amounts import Amount, exact, parse_amount, quantum
 from wallets.exceptions import AmountInvalid, ProductNotAvailable, SameWallet, UnitMismatch
 from wallets.holders import holder_label, resolve_wallet
 from wallets.ledger import ensure_active, ensure_available
 from wallets.locking import product_key
-from wallets.models import Transfer, Wallet
+from wallets.models import Purchase, Transaction, Transfer, Wallet
 from wallets.operations import Context, Operation, run
+from wallets.services.purchases import charge, refund_purchase
 from wallets.services.transfer import move
+from wallets.staff import StaffActor
 
-# Called inside the payment's operation, under its locks, with the transfers
-# (one per line, in cart order); raising undoes the whole payment.
-PaidHook = Callable[[list[Transfer]], None]
+Paid = Transfer | Purchase
+# Called inside the payment's operation, under its locks, with what each line
+# became (in cart order); raising undoes the whole payment.
+PaidHook = Callable[[list[Paid]], None]
 
 
 @dataclass
 class Line:
     product: Any
     quantity: int
-    recipient: Wallet
+    recipient: Wallet | None  # None: no wallet receives the price (a Purchase)
 
 
 def purchase_refusal(product: Any, customer: Any, quantity: int) -> str | None:
@@ -42,9 +46,12 @@ class PurchaseService:
 
     Products implement :class:`wallets.mixins.ProductMixin`. Each line becomes
     a transfer of kind ``paid`` (``gift`` for gifts) from the payer to the
-    product's recipient wallet. Products that are model instances are locked
-    before the wallets, and ``purchase_refusal`` (by default ``can_buy``) is
-    asked under that lock, so parallel buyers can never buy more than it allows.
+    product's recipient wallet; a product that names none (and holds no
+    wallet) is paid to ``WALLETS["REVENUE_WALLET"]`` when set, else the buyer
+    is charged and the line becomes a :class:`Purchase` naming the product.
+    Products that are model instances are locked before the wallets, and
+    ``purchase_refusal`` (by default ``can_buy``) is asked under that lock, so
+    parallel buyers can never buy more than it allows.
     """
 
     @classmethod
@@ -60,10 +67,10 @@ class PurchaseService:
         kind: str = Transfer.Kind.PAID,
         *,
         on_paid: PaidHook | None = None,
-    ) -> Transfer | list[Transfer]:
+    ) -> Paid | list[Paid]:
         """Pay for ``product`` (``quantity`` of it), or for a cart given as a list
-        of ``(product, quantity)`` pairs. Returns the transfer, or the list of
-        transfers for a cart, in cart order.
+        of ``(product, quantity)`` pairs. Returns the transfer (or purchase), or
+        the list of them for a cart, in cart order.
 
         ``on_paid`` lets the caller record its side of the sale (orders, stock)
         in the same operation; it is not called again for a retried key."""
@@ -74,7 +81,7 @@ class PurchaseService:
         lines = [cls._line(source, p, q) for p, q in cls._validated(items)]
         meta = dict(meta or {})
 
-        def perform(context: Context) -> list[Transfer]:
+        def perform(context: Context) -> list[Paid]:
             locked_source = context.locked[0]
             priced = []
             for line in lines:
@@ -89,7 +96,7 @@ class PurchaseService:
             total = sum((price * line.quantity for line, _, price in priced), Decimal(0))
             ensure_active(*context.locked)
             ensure_available(locked_source, total)
-            transfers = []
+            paid: list[Paid] = []
             for line, fresh, price in priced:
                 line_meta = {
                     **meta,
@@ -97,24 +104,29 @@ class PurchaseService:
                     "quantity": line.quantity,
                     "unit_price": str(price.quantize(quantum(locked_source.decimal_places))),
                 }
-                transfer = move(
-                    locked_source,
-                    context.wallet(line.recipient),
-                    price * line.quantity,
-                    price * line.quantity,
-                    kind=kind,
-                    meta=line_meta,
-                )
-                fresh.after_purchase(customer, line.quantity, transfer)
-                transfers.append(transfer)
+                if line.recipient is None:
+                    result: Paid = charge(
+                        locked_source, fresh, line.quantity, price, kind=kind, meta=line_meta
+                    )
+                else:
+                    result = move(
+                        locked_source,
+                        context.wallet(line.recipient),
+                        price * line.quantity,
+                        price * line.quantity,
+                        kind=kind,
+                        meta=line_meta,
+                    )
+                fresh.after_purchase(customer, line.quantity, result)
+                paid.append(result)
             if on_paid is not None:
-                on_paid(transfers)
-            return transfers
+                on_paid(paid)
+            return paid
 
         transfers = run(
             Operation(
                 "pay",
-                wallets=[source, *(line.recipient for line in lines)],
+                wallets=[source, *(line.recipient for line in lines if line.recipient)],
                 products=[line.product for line in lines],
                 idempotency_key=idempotency_key,
                 fingerprint=[
@@ -128,6 +140,22 @@ class PurchaseService:
             perform,
         )
         return transfers if is_cart else transfers[0]
+
+    @classmethod
+    def refund(
+        cls,
+        purchase: Purchase,
+        amount: Amount | None = None,
+        meta: dict | None = None,
+        idempotency_key: str | None = None,
+        *,
+        actor: StaffActor | None = None,
+    ) -> Transaction:
+        """Refund a purchase no wallet received, in full or in part (a deposit back).
+
+        Payments to a wallet are :class:`Transfer` rows: refund those with
+        ``TransferService.refund``."""
+        return refund_purchase(purchase, amount, meta, idempotency_key, actor=actor)
 
     @staticmethod
     def _validated(items: Sequence[Any]) -> list[tuple[Any, int]]:
@@ -148,7 +176,13 @@ class PurchaseService:
     def _line(source: Wallet, product: Any, quantity: int) -> Line:
         if not hasattr(product, "get_amount_product"):
             raise ProductNotAvailable(f"{product!r} is not a product.")
-        recipient = resolve_wallet(product.get_product_recipient())
+        target = product.get_product_recipient()
+        if target is None:
+            revenue = conf.get_class("REVENUE_WALLET")
+            target = revenue(product) if revenue is not None else None
+        if target is None:
+            return Line(product, quantity, None)
+        recipient = resolve_wallet(target)
         if recipient.pk == source.pk:
             raise SameWallet("A wallet cannot pay itself.")
         if recipient.unit != source.unit:

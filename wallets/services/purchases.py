@@ -1,0 +1,124 @@
+"""Purchases that no wallet receives: the buyer is charged, and may be refunded.
+
+A product that neither holds a wallet nor names a recipient (with no
+``WALLETS["REVENUE_WALLET"]``) is paid by charging the buyer: a confirmed
+withdrawal on the buyer's wallet and a :class:`~wallets.models.Purchase` that
+names the product, the quantity and the unit price. A refund credits the
+buyer back, in full or in part, and never more than was paid.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+from wallets import signals
+from wallets.amounts import Amount, exact, parse_amount
+from wallets.audit import AuditDraft, at_precision
+from wallets.exceptions import AlreadyRefunded, RefundExceedsTransfer
+from wallets.ledger import announce_transactions, ensure_active, insert_rows, post, write_balances
+from wallets.models import AuditEntry, Purchase, Transaction, Transfer, Wallet
+from wallets.operations import Context, Operation, run
+from wallets.staff import StaffActor
+
+RefundState = Transfer.RefundState
+
+
+@exact
+def charge(
+    wallet: Wallet, product: Any, quantity: int, price: Decimal, *, kind: str, meta: dict
+) -> Purchase:
+    """Inside the payment's operation: the locked buyer's wallet is charged."""
+    amount = price * quantity
+    label = str(product)[:200]
+    signals.pre_withdraw.send(sender=Wallet, wallet=wallet, amount=amount, meta=meta)
+    withdraw = post(wallet, -amount, meta={**meta, "product_label": label})
+    write_balances(wallet)
+    is_row = isinstance(product, models.Model) and product.pk is not None
+    (purchase,) = insert_rows(
+        [
+            Purchase(
+                wallet=wallet,
+                withdraw=withdraw,
+                kind=kind,
+                product_type=ContentType.objects.get_for_model(product) if is_row else None,
+                product_id=str(product.pk) if is_row else "",
+                product_label=label,
+                quantity=quantity,
+                unit_price=price,
+                amount=amount,
+                meta=meta,
+            )
+        ]
+    )
+    announce_transactions([withdraw])
+    return purchase
+
+
+def refund_purchase(
+    purchase: Purchase,
+    amount: Amount | None = None,
+    meta: dict | None = None,
+    idempotency_key: str | None = None,
+    *,
+    actor: StaffActor | None = None,
+) -> Transaction:
+    """Credit the buyer back: all that is left (``amount=None``) or part of it."""
+    wallet = purchase.wallet
+    requested = None if amount is None else parse_amount(amount, wallet.decimal_places)
+    meta = dict(meta or {})
+
+    @exact
+    def perform(context: Context) -> Transaction:
+        (locked,) = context.locked
+        fresh = Purchase.objects.get(pk=purchase.pk)
+        left = fresh.amount - fresh.refunded_amount
+        if left <= 0:
+            raise AlreadyRefunded("The purchase has already been refunded in full.")
+        value = left if requested is None else requested
+        if value > left:
+            raise RefundExceedsTransfer(
+                f"Only {at_precision(left, locked)} {locked.unit} of this purchase is left "
+                "to refund."
+            )
+        ensure_active(locked)
+        refund_meta = {
+            **meta,
+            **({"reason": context.reason[:200]} if context.actor else {}),
+            "refund_of_purchase": str(fresh.uuid),
+            "product_label": fresh.product_label,
+        }
+        signals.pre_deposit.send(sender=Wallet, wallet=locked, amount=value, meta=refund_meta)
+        refund = post(locked, value, meta=refund_meta)
+        write_balances(locked)
+        fresh.refunded_amount += value
+        fresh.refund_state = (
+            RefundState.FULL if fresh.refunded_amount == fresh.amount else RefundState.PARTIAL
+        )
+        fresh.save(update_fields=["refunded_amount", "refund_state"])
+        announce_transactions([refund])
+        context.audit = AuditDraft(
+            target=fresh,
+            amount=value,
+            unit=locked.unit,
+            before={"refunded_amount": str(fresh.refunded_amount - value)},
+            after={"refunded_amount": str(fresh.refunded_amount), "refund": str(refund.uuid)},
+        )
+        return refund
+
+    result = run(
+        Operation(
+            "refund_purchase",
+            wallets=[wallet],
+            idempotency_key=idempotency_key,
+            fingerprint=[str(purchase.uuid), None if requested is None else str(requested), meta],
+            actor=actor,
+            action=AuditEntry.Action.REFUND_PURCHASE,
+        ),
+        perform,
+    )
+    purchase.refresh_from_db(fields=["refunded_amount", "refund_state"])
+    return result
