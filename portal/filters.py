@@ -10,7 +10,14 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from wallets.form_fields import AmountFormField
 from wallets.models import Transaction
+
+
+class AmountFilter(django_filters.Filter):
+    """An amount bound typed like every other amount ("12.50"), with the same plain errors."""
+
+    field_class = AmountFormField
 
 
 def start_of_day(day: date) -> datetime:
@@ -28,11 +35,11 @@ class TransactionFilter(django_filters.FilterSet):
     )
     type = django_filters.ChoiceFilter(choices=Transaction.Type.choices, empty_label="Any type")
     state = django_filters.ChoiceFilter(choices=Transaction.State.choices, empty_label="Any state")
-    amount_min = django_filters.NumberFilter(
-        label="Amount at least", method="filter_amount_min", min_value=0
+    amount_min = AmountFilter(
+        label="Amount at least", method="filter_amount_min", allow_zero=True, decimal_places=8
     )
-    amount_max = django_filters.NumberFilter(
-        label="Amount at most", method="filter_amount_max", min_value=0
+    amount_max = AmountFilter(
+        label="Amount at most", method="filter_amount_max", allow_zero=True, decimal_places=8
     )
     q = django_filters.CharFilter(label="Search", method="filter_text")
 

@@ -7,6 +7,10 @@ an owner/manager of (spending). Anything else is a 404.
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -15,6 +19,7 @@ from django.http import Http404
 
 from portal.models import User
 from shop.models import Membership, Organization
+from wallets import conf as wallets_conf
 from wallets.models import Transaction, Transfer, TransferHold, Wallet
 from wallets.selectors import recent_transactions
 from wallets.selectors import transaction_history as wallet_transaction_history
@@ -92,17 +97,21 @@ def transfer_for_user(user: User, transfer_uuid: Any) -> Transfer:
     return transfer
 
 
-def recent_activity(user: User, limit: int = 10) -> list[Transaction]:
+def recent_activity(
+    user: User, limit: int = 10, wallets: Iterable[Wallet] | None = None
+) -> list[Transaction]:
     """The newest rows across the user's wallets, each wallet's read from its history index."""
-    # The rows only name their wallet: the holders' prefetch is not needed here.
-    return recent_transactions(wallets_for_user(user).prefetch_related(None), limit)
+    if wallets is None:
+        # The rows only name their wallet: the holders' prefetch is not needed here.
+        wallets = wallets_for_user(user).prefetch_related(None)
+    return recent_transactions(wallets, limit)
 
 
 def pending_for_user(user: User) -> QuerySet[Transaction]:
     """Pending rows of the user's wallets, with the held transfer a withdrawal reserves."""
     return (
         Transaction.objects.select_related("wallet", "transfer_hold__to_wallet__holder_type")
-        .prefetch_related("transfer_hold__to_wallet__holder")
+        .prefetch_related("wallet__holder", "transfer_hold__to_wallet__holder")
         .filter(wallet__in=wallets_for_user(user), state=Transaction.State.PENDING)
         .order_by("created_at", "id")
     )
@@ -124,14 +133,120 @@ def holder_name(wallet: Wallet) -> str:
     return str(holder)
 
 
-def holder_label(wallet: Wallet) -> str:
-    """Who holds a wallet, as the owner of the page should see it."""
+def _is_viewer(wallet: Wallet, viewer: User | None) -> bool:
     holder = wallet.holder
-    if isinstance(holder, Organization):
-        return holder.name
-    if isinstance(holder, User):
+    return isinstance(holder, User) and (viewer is None or holder.pk == viewer.pk)
+
+
+def holder_label(wallet: Wallet, viewer: User | None = None) -> str:
+    """Who holds a wallet, as ``viewer`` should read it: "You", or the holder's name.
+
+    Without a viewer, any person's wallet is "You" (pages listing only the viewer's
+    own wallets and those of their organizations)."""
+    if _is_viewer(wallet, viewer):
         return "You"
-    return str(holder)
+    return holder_name(wallet)
+
+
+def possessive(name: str) -> str:
+    """ "Acme Coffee's", "Weekend Climbers'"."""
+    return f"{name}'" if name.endswith("s") else f"{name}'s"
+
+
+def wallet_title(wallet: Wallet, viewer: User | None = None) -> str:
+    """Whose wallet, in words: "your Main wallet", "Acme Coffee's Main wallet"."""
+    if _is_viewer(wallet, viewer):
+        return f"your {wallet.name}"
+    return f"{possessive(holder_name(wallet))} {wallet.name}"
+
+
+def is_own_wallet(user: User, wallet: Wallet) -> bool:
+    return wallet.holder_type_id == _user_type().pk and wallet.holder_id == str(user.pk)
+
+
+def _user_type() -> ContentType:
+    return ContentType.objects.get_for_model(User)
+
+
+def default_source(user: User, wallets: Iterable[Wallet]) -> Wallet | None:
+    """Which of ``wallets`` a money form starts on: the user's own default wallet, else
+    their oldest own wallet that is not frozen. Never an organization's: moving its
+    money is always an explicit choice."""
+    own = [w for w in wallets if is_own_wallet(user, w) and not w.is_frozen]
+    default_slug = wallets_conf.get("DEFAULT_SLUG")
+    return next((w for w in own if w.slug == default_slug), own[0] if own else None)
+
+
+def chosen_wallet(wallets: QuerySet[Wallet], wallet_uuid: str | None) -> Wallet | None:
+    """The wallet a link chose (``?from=<uuid>``), if it is one of ``wallets`` and can be
+    used; otherwise None, and the form starts on the user's own default wallet."""
+    if not wallet_uuid:
+        return None
+    try:
+        wallet_uuid = str(uuid.UUID(str(wallet_uuid)))
+    except ValueError:
+        return None
+    wallet = wallets.filter(uuid=wallet_uuid).first()
+    return wallet if wallet is not None and not wallet.is_frozen else None
+
+
+@dataclass
+class WalletGroup:
+    """The wallets of one holder, as the dashboard shows them."""
+
+    title: str
+    holder: Any
+    is_own: bool
+    can_spend: bool
+    wallets: list[Wallet]
+
+    @property
+    def totals(self) -> list[dict[str, Any]]:
+        """The balance per unit across the group's wallets, in the order units appear."""
+        from wallets.admin.display import format_amount
+
+        sums: dict[str, tuple[Decimal, int]] = {}
+        for wallet in self.wallets:
+            total, places = sums.get(wallet.unit, (Decimal(0), 0))
+            sums[wallet.unit] = (total + wallet.balance, max(places, wallet.decimal_places))
+        return [
+            {"unit": unit, "total": total, "text": format_amount(total, places, unit)}
+            for unit, (total, places) in sums.items()
+        ]
+
+
+def wallet_groups(user: User, wallets: Iterable[Wallet] | None = None) -> list[WalletGroup]:
+    """The user's own wallets first, then each organization's under its name (A to Z)."""
+    wallets = list(wallets_for_user(user) if wallets is None else wallets)
+    spending = set(organizations_for_user(user, spend=True).values_list("pk", flat=True))
+    own = WalletGroup("Your wallets", user, True, True, [])
+    organizations: dict[str, WalletGroup] = {}
+    for wallet in wallets:
+        if is_own_wallet(user, wallet):
+            own.wallets.append(wallet)
+            continue
+        org = wallet.holder
+        group = organizations.get(wallet.holder_id)
+        if group is None:
+            group = WalletGroup(str(org), org, False, org.pk in spending, [])
+            organizations[wallet.holder_id] = group
+        group.wallets.append(wallet)
+    return [own, *sorted(organizations.values(), key=lambda g: g.title.lower())]
+
+
+UNIT_DECIMAL_PLACES = {"JPY": 0, "KRW": 0, "BHD": 3, "KWD": 3, "BTC": 8, "ETH": 8}
+
+
+def unit_decimal_places(unit: str) -> int:
+    """How many decimals amounts in ``unit`` have when no wallet says so (prices, audit
+    entries) and what a new wallet in that unit gets by default."""
+    from shop.checkout.selectors import units
+
+    unit = (unit or "").upper()
+    known = {**UNIT_DECIMAL_PLACES, **units()}
+    if unit in known:
+        return known[unit]
+    return int(wallets_conf.get("DEFAULT_DECIMAL_PLACES"))
 
 
 def find_recipient(query: str) -> User | None:
@@ -155,7 +270,7 @@ def mask_identity(user: User) -> str:
 
 def holder_choices_for_user(user: User) -> list[tuple[str, str]]:
     """Holders the user may open wallets for: themself and organizations they can spend for."""
-    choices = [("me", "Me")]
+    choices = [("me", "You")]
     choices += [(f"org:{org.pk}", org.name) for org in organizations_for_user(user, spend=True)]
     return choices
 
@@ -194,37 +309,6 @@ def count_up_to(rows: QuerySet, limit: int) -> int:
     One bounded COUNT: a history of a million rows costs what one of ``limit`` does,
     and a result above ``limit`` means "more than ``limit``"."""
     return rows.order_by().values("pk")[: limit + 1].count()
-
-
-def counterparty_wallet(tx: Transaction) -> Wallet | None:
-    """The wallet on the other side of a transfer leg, if the transaction is one."""
-    for relation, side in (
-        ("transfer_as_withdraw", "to_wallet"),
-        ("transfer_as_deposit", "from_wallet"),
-    ):
-        try:
-            return getattr(getattr(tx, relation), side)
-        except Transfer.DoesNotExist:
-            continue
-    return None
-
-
-def counterparty_label(tx: Transaction) -> str:
-    other = counterparty_wallet(tx)
-    if other is None:
-        return ""
-    if other.holder_type_id == tx.wallet.holder_type_id and other.holder_id == tx.wallet.holder_id:
-        return f"Own wallet: {other.name}"
-    return holder_name(other)
-
-
-def counterparty_transfer(tx: Transaction) -> Transfer | None:
-    for relation in ("transfer_as_withdraw", "transfer_as_deposit"):
-        try:
-            return getattr(tx, relation)
-        except Transfer.DoesNotExist:
-            continue
-    return None
 
 
 def pending_transaction_for_user(user: User, tx_uuid: Any, *, spend: bool = False) -> Transaction:

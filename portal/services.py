@@ -31,6 +31,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
+from django.utils.text import slugify
 
 from portal.models import User
 from portal.ops.metrics import count_wallet_failures
@@ -47,16 +48,53 @@ from wallets.models import Transaction, Transfer, TransferHold, Wallet
 from wallets.services import exchange_service, transfer_service, wallet_service
 
 
-def open_wallet(holder: Any, *, slug: str, name: str, unit: str, decimal_places: int) -> Wallet:
-    """A new wallet for ``holder``; the engine refuses a slug the holder already uses."""
+def open_wallet(
+    holder: Any,
+    *,
+    name: str,
+    unit: str,
+    slug: str | None = None,
+    decimal_places: int | None = None,
+) -> Wallet:
+    """A new wallet for ``holder``. The engine's terms default from what people choose: the
+    slug from the name (made unique among the holder's wallets), the decimal places from
+    the unit. The engine refuses a slug the holder already uses (one typed by hand)."""
+    from portal.selectors import unit_decimal_places
+
+    chosen_slug = slug or _first_default(holder, unit) or unique_slug(holder, name)
+    places = unit_decimal_places(unit) if decimal_places is None else decimal_places
     try:
         return wallet_service().open_wallet(
-            holder, slug, name=name, unit=unit, decimal_places=decimal_places
+            holder, chosen_slug, name=name, unit=unit, decimal_places=places
         )
     except WalletAlreadyExists as error:
         # The engine names the holder by its model; the person asking is "you".
         who = "You already have" if isinstance(holder, User) else f"{holder} already has"
-        raise WalletAlreadyExists(f"{who} a wallet with the slug '{slug}'.") from error
+        raise WalletAlreadyExists(
+            f"{who} a wallet with the short name '{chosen_slug}'. Choose another one."
+        ) from error
+
+
+def _first_default(holder: Any, unit: str) -> str | None:
+    """A holder's first wallet in the default unit becomes their default wallet (the one
+    transfers to them arrive in), whatever it is called."""
+    default_slug = wallets_conf.get("DEFAULT_SLUG")
+    if unit == wallets_conf.get("DEFAULT_UNIT") and not holder.has_wallet(default_slug):
+        return default_slug
+    return None
+
+
+def unique_slug(holder: Any, name: str) -> str:
+    """A slug for a new wallet made from its name: "Travel fund" → "travel-fund", then
+    "travel-fund-2" if the holder already has that one."""
+    base = slugify(name)[:56] or "wallet"
+    taken = set(holder.get_wallets().values_list("slug", flat=True))
+    if base not in taken:
+        return base
+    number = 2
+    while f"{base}-{number}" in taken:
+        number += 1
+    return f"{base}-{number}"
 
 
 class RecipientNotFound(WalletError):

@@ -16,8 +16,9 @@ from django.utils.html import format_html
 from django_tables2.paginators import LazyPaginator
 from django_tables2.rows import BoundRow
 
-from portal.selectors import count_up_to, counterparty_label
-from portal.templatetags.portal_money import plain_amount, signed_money
+from portal.activity import counterparty_label, transaction_reference
+from portal.selectors import count_up_to
+from portal.templatetags.portal_money import money, plain_amount, signed_money
 from wallets.models import Transaction
 
 # A cell that is just a number is data, not a formula, even when it starts with "-".
@@ -144,6 +145,9 @@ class TransactionTable(BaseHtmxTable):
     receipt = tables.Column(
         verbose_name="Receipt", empty_values=(), orderable=False, exclude_from_export=True
     )
+    # In the CSV only: its amounts are plain numbers (same places and sign as on the page,
+    # no grouping), so the unit gets a column of its own.
+    unit = tables.Column(verbose_name="Unit", empty_values=(), orderable=False, visible=False)
 
     class Meta(BaseHtmxTable.Meta):
         model = Transaction
@@ -157,6 +161,7 @@ class TransactionTable(BaseHtmxTable):
             "counterparty",
             "reference",
             "receipt",
+            "unit",
         )
         order_by = ("-created_at",)
         empty_text = "No transactions match."
@@ -184,7 +189,7 @@ class TransactionTable(BaseHtmxTable):
         return plain_amount(record.amount, record.wallet)
 
     def render_balance_after(self, record: Transaction) -> str:
-        return signed_money(record.balance_after, record.wallet).lstrip("+")
+        return money(record.balance_after, record.wallet)
 
     def value_balance_after(self, record: Transaction) -> str:
         if record.balance_after is None:
@@ -213,6 +218,9 @@ class TransactionTable(BaseHtmxTable):
             self.render_amount(record),
         )
 
+    def value_unit(self, record: Transaction) -> str:
+        return record.wallet.unit
+
     def value_created_at(self, record: Transaction) -> str:
         return record.created_at.isoformat()
 
@@ -221,8 +229,3 @@ class TransactionTable(BaseHtmxTable):
 
     def value_state(self, record: Transaction) -> str:
         return record.state
-
-
-def transaction_reference(tx: Transaction) -> str:
-    meta = tx.meta or {}
-    return str(meta.get("reference") or meta.get("note") or "")

@@ -18,7 +18,19 @@ from wallets.amounts import AMOUNT_HINT, exact, parse_amount_text, quantum
 from wallets.exceptions import AmountInvalid
 from wallets.fields import LIMIT
 
-POSITIVE_MESSAGE = "Enter an amount greater than zero."
+# Every message says what to type, in the words of someone filling in a form.
+POSITIVE_MESSAGE = "Enter an amount greater than zero, like 12.50."
+TOO_LARGE_MESSAGE = "That amount is too large. Enter a smaller one, like 12.50."
+PLACES_MESSAGE = "Enter an amount with at most {places} decimal places, like 12.50."
+
+
+def places_message(unit: str, decimal_places: int) -> str:
+    """What a wallet in ``unit`` takes: "USD takes at most 2 decimal places."."""
+    if decimal_places == 0:
+        return f"{unit} takes whole numbers only, like 12."
+    if decimal_places == 1:
+        return f"{unit} takes at most 1 decimal place."
+    return f"{unit} takes at most {decimal_places} decimal places."
 
 
 def amount_text(value: Decimal) -> str:
@@ -37,7 +49,12 @@ class AmountFormField(forms.Field):
     widget = forms.TextInput(
         attrs={"inputmode": "decimal", "autocomplete": "off", "spellcheck": "false"}
     )
-    default_error_messages = {"invalid": AMOUNT_HINT, "positive": POSITIVE_MESSAGE}
+    default_error_messages = {
+        "invalid": AMOUNT_HINT,
+        "positive": POSITIVE_MESSAGE,
+        "too_large": TOO_LARGE_MESSAGE,
+        "decimal_places": PLACES_MESSAGE,
+    }
 
     def __init__(
         self,
@@ -60,7 +77,12 @@ class AmountFormField(forms.Field):
         try:
             return parse_amount_text(str(value), allow_negative=self.allow_negative)
         except AmountInvalid as error:
-            raise forms.ValidationError(error.message, code="invalid") from None
+            if error.message == AMOUNT_HINT:
+                raise forms.ValidationError(
+                    self.error_messages["invalid"], code="invalid"
+                ) from None
+            # A number with a minus where none is allowed: the sign is what is wrong.
+            raise forms.ValidationError(self.error_messages["positive"], code="positive") from None
 
     @exact
     def validate(self, value: Decimal | None) -> None:
@@ -72,13 +94,13 @@ class AmountFormField(forms.Field):
         if value == 0 and not self.allow_zero:
             raise forms.ValidationError(self.error_messages["positive"], code="positive")
         if abs(value) >= LIMIT:
-            raise forms.ValidationError("The amount is too large.", code="too_large")
+            raise forms.ValidationError(self.error_messages["too_large"], code="too_large")
         # "1.50" has two decimal places in a one-place field only in writing.
         if self.decimal_places is not None and value != value.quantize(
             quantum(self.decimal_places), rounding=ROUND_DOWN
         ):
             raise forms.ValidationError(
-                f"Enter an amount with at most {self.decimal_places} decimal places.",
+                self.error_messages["decimal_places"].format(places=self.decimal_places),
                 code="decimal_places",
             )
 

@@ -161,7 +161,9 @@ def cart_checkout(request: HttpRequest) -> HttpResponse:
                 expected_total=form.cleaned_data["expected_total"],
             )
         except WalletError as exc:
-            context["error"] = money_error(exc)
+            context["error"] = money_error(
+                exc, form.chosen_wallet(), form.cleaned_data["expected_total"]
+            )
             context["checkout_form"] = fresh_form
         else:
             shop_cart.clear(request.session)

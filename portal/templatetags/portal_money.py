@@ -1,4 +1,10 @@
-"""Display helpers for amounts and the server-rendered balance chart."""
+"""How amounts are written on every page: one rule, ``wallets.admin.display.format_amount``.
+
+The wallet's decimal places, the active language's grouping and decimal separators, the
+sign in front and the unit after the number: ``1,234.50 USD``, ``-3.00 USD``,
+``1,500 PTS``. Pages, messages, errors, the staff console, CSV exports (in the machine
+form, ``plain_amount``), the admin and emails all go through it.
+"""
 
 from __future__ import annotations
 
@@ -6,81 +12,74 @@ from decimal import Decimal
 from typing import Any
 
 from django import template
-from django.contrib.humanize.templatetags.humanize import intcomma
-from django.utils.safestring import SafeString
 
+from wallets.admin.display import format_amount
+from wallets.admin.display import plain_amount as plain_text
 from wallets.models import Wallet
-from wallets.selectors import balance_series
 
 register = template.Library()
 
-CHART_WIDTH = 300
-CHART_HEIGHT = 60
 
-
-def _quantize(value: Decimal, places: int) -> Decimal:
-    return value.quantize(Decimal(1).scaleb(-places)) if places else value.quantize(Decimal(1))
+def _blank(value: Any) -> bool:
+    return value is None or value == ""
 
 
 def plain_amount(value: Decimal, wallet: Wallet) -> str:
     """A machine-readable amount at the wallet's precision, e.g. ``-3.00`` (for exports)."""
-    return f"{_quantize(Decimal(value), wallet.decimal_places):f}"
+    return plain_text(value, wallet.decimal_places)
 
 
 @register.filter
 def money(value: Any, wallet: Wallet | None = None) -> str:
-    """``value`` with the wallet's decimal places and unit, e.g. ``1,234.50 USD``."""
-    if value is None or value == "":
+    """``value`` as people read it: ``1,234.50 USD`` (no unit without a wallet)."""
+    if _blank(value):
         return ""
-    amount = Decimal(value)
-    places = wallet.decimal_places if wallet is not None else 2
-    text = intcomma(f"{_quantize(amount, places):f}", use_l10n=False)
-    return f"{text} {wallet.unit}" if wallet is not None else text
+    if wallet is None:
+        return format_amount(value, 2)
+    return format_amount(value, wallet.decimal_places, wallet.unit)
 
 
 @register.filter
 def signed_money(value: Any, wallet: Wallet | None = None) -> str:
     """Like ``money`` but always with a sign, so direction never relies on colour."""
-    if value is None or value == "":
+    if _blank(value):
         return ""
-    amount = Decimal(value)
-    text = money(abs(amount), wallet)
-    return f"\N{MINUS SIGN}{text}" if amount < 0 else f"+{text}"
+    if wallet is None:
+        return format_amount(value, 2, signed=True)
+    return format_amount(value, wallet.decimal_places, wallet.unit, signed=True)
 
 
-@register.inclusion_tag("portal/includes/balance_chart.html")
-def balance_chart(wallet: Wallet, days: int = 30) -> dict[str, Any]:
-    """An SVG polyline of the end-of-day balance over the last ``days`` days."""
-    series = balance_series(wallet, days=days)
-    values = [balance for _, balance in series]
-    low, high = min(values), max(values)
-    span = (high - low) or Decimal(1)
-    step = Decimal(CHART_WIDTH) / max(len(values) - 1, 1)
-    points = []
-    for index, value in enumerate(values):
-        x = step * index
-        y = Decimal(CHART_HEIGHT - 4) - (value - low) / span * Decimal(CHART_HEIGHT - 8)
-        points.append(f"{float(x):.1f},{float(y):.1f}")
-    area = f"0,{CHART_HEIGHT} " + " ".join(points) + f" {CHART_WIDTH},{CHART_HEIGHT}"
-    first_day, last_day = series[0][0], series[-1][0]
-    summary = (
-        f"Balance from {first_day:%b %-d} to {last_day:%b %-d}: "
-        f"lowest {money(low, wallet)}, highest {money(high, wallet)}, "
-        f"now {money(values[-1], wallet)}."
-    )
-    return {
-        "wallet": wallet,
-        "points": SafeString(" ".join(points)),
-        "area": SafeString(area),
-        "width": CHART_WIDTH,
-        "height": CHART_HEIGHT,
-        "summary": summary,
-    }
+@register.filter
+def money_in(value: Any, unit: str) -> str:
+    """An amount known by its unit only (prices, orders, audit entries): ``24.00 USD``."""
+    from portal.selectors import unit_decimal_places
+
+    if _blank(value):
+        return ""
+    return format_amount(value, unit_decimal_places(unit), unit)
+
+
+@register.filter
+def amount(value: Any, wallet: Wallet) -> str:
+    """The number alone, by the same rule (where the unit is written next to it)."""
+    if _blank(value):
+        return ""
+    return format_amount(value, wallet.decimal_places)
+
+
+@register.filter
+def amount_in(value: Any, unit: str) -> str:
+    """The number alone for an amount known by its unit (table cells under a unit)."""
+    from portal.selectors import unit_decimal_places
+
+    if _blank(value):
+        return ""
+    return format_amount(value, unit_decimal_places(unit))
 
 
 @register.filter
 def rate(value: Any) -> str:
     """An exchange rate without trailing zeros: ``0.92``, ``100``."""
-    if value is None or value == "":
+    if _blank(value):
         return ""
     return f"{Decimal(value).normalize():f}"

@@ -1,4 +1,5 @@
-"""The dashboard: a card per wallet, recent activity, and opening another wallet."""
+"""The dashboard: your wallets first, then each organization's; totals per unit, a chart
+per wallet over 7, 30 or 90 days, recent activity, and opening another wallet."""
 
 from __future__ import annotations
 
@@ -10,17 +11,23 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from portal import selectors
+from portal.activity import activity_items
 from portal.forms import OpenWalletForm
 from portal.services import open_wallet
+from portal.templatetags.portal_charts import chart_days
 from portal.views.base import HtmxHttpRequest, partial, redirect_after_post
 from wallets.exceptions import WalletError
+from wallets.selectors import SERIES_DAYS
 
 
 def _dashboard_context(request: HtmxHttpRequest, form: OpenWalletForm | None = None) -> dict:
     user = request.user
+    wallets = list(selectors.wallets_for_user(user))
     return {
-        "wallets": selectors.wallets_for_user(user),
-        "recent": selectors.recent_activity(user),
+        "groups": selectors.wallet_groups(user, wallets),
+        "days": chart_days(request.GET.get("days")),
+        "chart_ranges": SERIES_DAYS,
+        "activity": activity_items(user, wallets=wallets),
         "open_wallet_form": form
         or OpenWalletForm(holder_choices=selectors.holder_choices_for_user(user)),
     }
@@ -43,7 +50,7 @@ def balance_cards(request: HtmxHttpRequest) -> HttpResponse:
 @login_required
 def balance_list(request: HtmxHttpRequest) -> HttpResponse:
     """The compact balance list beside money forms, refreshed on ``balanceChanged``."""
-    context = {"balance_wallets": selectors.wallets_for_user(request.user)}
+    context = {"balance_groups": selectors.wallet_groups(request.user)}
     return TemplateResponse(request, "portal/includes/balance_list.html", context)
 
 
@@ -59,9 +66,9 @@ def open_wallet_view(request: HtmxHttpRequest) -> HttpResponse:
         try:
             wallet = open_wallet(
                 holder,
-                slug=data["slug"],
                 name=data["name"],
                 unit=data["unit"],
+                slug=data["slug"] or None,
                 decimal_places=data["decimal_places"],
             )
         except WalletError as error:

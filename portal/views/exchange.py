@@ -19,11 +19,15 @@ RATE_CHANGED_NOTICE = "The exchange rate changed since you reviewed it. Check th
 
 
 def _form(request: HtmxHttpRequest, data: dict | None = None) -> ExchangeForm:
-    return ExchangeForm(data, wallets=selectors.wallets_for_user(request.user, spend=True))
+    wallets = selectors.wallets_for_user(request.user, spend=True)
+    if data is not None:
+        return ExchangeForm(data, wallets=wallets, viewer=request.user)
+    source = selectors.chosen_wallet(wallets, request.GET.get("from"))
+    return ExchangeForm(wallets=wallets, viewer=request.user, initial={"from_wallet": source})
 
 
 def _render(request: HtmxHttpRequest, context: dict, status: int = 200) -> HttpResponse:
-    context.setdefault("balance_wallets", selectors.wallets_for_user(request.user))
+    context.setdefault("balance_groups", selectors.wallet_groups(request.user))
     template = partial(TEMPLATE, request, "exchange-flow")
     return TemplateResponse(request, template, context, status=status)
 
@@ -46,7 +50,14 @@ def exchange(request: HtmxHttpRequest) -> HttpResponse:
 
 
 def _review_context(form: ExchangeForm, quote: ExchangeQuote) -> dict:
-    return {"form": form, "quote": quote, "step": "review"}
+    viewer = form.viewer
+    return {
+        "form": form,
+        "quote": quote,
+        "step": "review",
+        "source_title": selectors.wallet_title(quote.source, viewer),
+        "destination_title": selectors.wallet_title(quote.destination, viewer),
+    }
 
 
 @login_required

@@ -60,7 +60,14 @@ def cancel_pending(request: HtmxHttpRequest, tx_uuid: str) -> HttpResponse:
 
 def _request_forms(request: HtmxHttpRequest, bound: MoneyRequestForm | None = None) -> dict:
     wallets = selectors.wallets_for_user(request.user, spend=True)
-    forms = {kind: MoneyRequestForm(wallets=wallets, kind=kind) for kind in REQUEST_SERVICES}
+    # ?wallet=<uuid> (a card's "Top up") picks the wallet; else the user's own default.
+    chosen = selectors.chosen_wallet(wallets, request.GET.get("wallet"))
+    forms = {
+        kind: MoneyRequestForm(
+            wallets=wallets, kind=kind, viewer=request.user, initial={"wallet": chosen}
+        )
+        for kind in REQUEST_SERVICES
+    }
     if bound is not None:
         forms[bound.kind] = bound
     return {"topup_form": forms["topup"], "payout_form": forms["payout"]}
@@ -76,7 +83,7 @@ def _is_large_payout(request: HtmxHttpRequest) -> bool:
     if request.resolver_match is None or request.resolver_match.kwargs.get("kind") != "payout":
         return False
     wallets = selectors.wallets_for_user(request.user, spend=True)
-    form = MoneyRequestForm(request.POST, wallets=wallets, kind="payout")
+    form = MoneyRequestForm(request.POST, wallets=wallets, kind="payout", viewer=request.user)
     if not form.is_valid():
         return False
     return needs_reauthentication(form.cleaned_data["wallet"].unit, form.cleaned_data["amount"])
@@ -89,7 +96,7 @@ def money_request_submit(request: HtmxHttpRequest, kind: str) -> HttpResponse:
     if kind not in REQUEST_SERVICES:
         raise Http404("No such request.")
     wallets = selectors.wallets_for_user(request.user, spend=True)
-    form = MoneyRequestForm(request.POST, wallets=wallets, kind=kind)
+    form = MoneyRequestForm(request.POST, wallets=wallets, kind=kind, viewer=request.user)
     created = None
     if form.is_valid():
         data = form.cleaned_data

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import push_url, trigger_client_event
 
 from portal import selectors
+from portal.activity import describe_transaction, transaction_reference
 from portal.forms import TransferForm
 from portal.services import (
     TransferPlan,
@@ -35,11 +36,11 @@ HELD_NOTICE = (
 def _form(request: HtmxHttpRequest, data: dict | None = None) -> TransferForm:
     wallets = selectors.wallets_for_user(request.user, spend=True)
     if data is not None:
-        return TransferForm(data, wallets=wallets)
-    source = (
-        wallets.filter(uuid=request.GET.get("from")).first() if request.GET.get("from") else None
-    )
-    return TransferForm(wallets=wallets, initial={"source": source})
+        return TransferForm(data, wallets=wallets, viewer=request.user)
+    # ?from=<wallet> (a card's "Send", an organization's page) is the explicit choice;
+    # otherwise the form starts on the user's own default wallet.
+    source = selectors.chosen_wallet(wallets, request.GET.get("from"))
+    return TransferForm(wallets=wallets, viewer=request.user, initial={"source": source})
 
 
 def _plan(request: HtmxHttpRequest, form: TransferForm) -> TransferPlan:
@@ -49,10 +50,12 @@ def _plan(request: HtmxHttpRequest, form: TransferForm) -> TransferPlan:
 
 
 def _render(request: HtmxHttpRequest, context: dict, status: int = 200) -> HttpResponse:
-    context.setdefault("balance_wallets", selectors.wallets_for_user(request.user))
+    context.setdefault("balance_groups", selectors.wallet_groups(request.user))
     plan = context.get("plan")
     if plan is not None:
         context["recipient_masked"] = selectors.mask_identity(plan.recipient)
+        context["source_title"] = selectors.wallet_title(plan.source, request.user)
+        context["organization_money"] = not selectors.is_own_wallet(request.user, plan.source)
     template = partial(TEMPLATE, request, "transfer-flow")
     return TemplateResponse(request, template, context, status=status)
 
@@ -136,12 +139,19 @@ def recipient_lookup(request: HtmxHttpRequest) -> HttpResponse:
 def _receipt_context(request: HtmxHttpRequest, result: Transfer) -> dict:
     visible = selectors.wallets_for_user(request.user)
     sent = visible.filter(pk=result.from_wallet_id).exists()
+    own_wallet = result.from_wallet if sent else result.to_wallet
+    other_wallet = result.to_wallet if sent else result.from_wallet
+    own_transaction = result.withdraw if sent else result.deposit
     return {
         "sent": sent,
-        "own_wallet": result.from_wallet if sent else result.to_wallet,
-        "other_wallet": result.to_wallet if sent else result.from_wallet,
-        "own_transaction": result.withdraw if sent else result.deposit,
-        "counterparty": selectors.counterparty_label(result.withdraw if sent else result.deposit),
+        "own_wallet": own_wallet,
+        "other_wallet": other_wallet,
+        "own_transaction": own_transaction,
+        "own_title": selectors.wallet_title(own_wallet, request.user),
+        "other_title": selectors.wallet_title(other_wallet, request.user),
+        "counterparty": selectors.holder_label(other_wallet, request.user),
+        "title": describe_transaction(own_transaction, request.user),
+        "reference": transaction_reference(own_transaction),
     }
 
 

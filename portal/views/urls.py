@@ -2,12 +2,13 @@
 
 from django.urls import path
 
-from portal.views import dashboard, exchange, organizations, pending, transfers, wallets
+from portal.views import brand, dashboard, exchange, organizations, pending, transfers, wallets
 
 app_name = "portal"
 
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
+    path("favicon.ico", brand.favicon, name="favicon"),
     path("balances/", dashboard.balance_cards, name="balances"),
     path("balances/list/", dashboard.balance_list, name="balance_list"),
     path("wallets/open/", dashboard.open_wallet_view, name="open_wallet"),

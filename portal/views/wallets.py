@@ -13,7 +13,7 @@ from django.utils.decorators import method_decorator
 from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
 
-from portal import selectors
+from portal import activity, selectors
 from portal.filters import TransactionFilter
 from portal.ops.db import replica_reads, use_replica
 from portal.tables import (
@@ -24,8 +24,10 @@ from portal.tables import (
     history_pagination,
     transaction_reference,
 )
+from portal.templatetags.portal_charts import chart_days
 from portal.views.base import HtmxHttpRequest, partial
 from wallets.models import Wallet
+from wallets.selectors import SERIES_DAYS
 
 EXPORT_PARAM = "_export"
 
@@ -64,16 +66,23 @@ class WalletHistoryView(LoginRequiredMixin, SingleTableMixin, FilterView):
         return history_pagination(self.object_list)
 
     def get_template_names(self) -> list[str]:
-        return [partial(self.template_name, self.request, "tx-table")]
+        # The chart's range links swap the chart alone; filters, sorting and pages the table.
+        fragment = "wallet-chart" if self.request.GET.get("chart") == "1" else "tx-table"
+        return [partial(self.template_name, self.request, fragment)]
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
+        user = self.request.user
         context["wallet"] = self.wallet
-        context["holder"] = selectors.holder_label(self.wallet)
-        context["can_spend"] = selectors.can_spend_from(self.request.user, self.wallet)
+        context["holder"] = selectors.holder_label(self.wallet, user)
+        context["wallet_title"] = selectors.wallet_title(self.wallet, user)
+        context["can_spend"] = selectors.can_spend_from(user, self.wallet)
+        context["days"] = chart_days(self.request.GET.get("days"))
+        context["chart_ranges"] = SERIES_DAYS
         context["count_limit"] = f"{COUNT_LIMIT:,}"
         query = self.request.GET.copy()
-        query.pop("page", None)
+        for name in ("page", "days", "chart"):
+            query.pop(name, None)
         query[EXPORT_PARAM] = "csv"
         context["export_query"] = query.urlencode()
         return context
@@ -96,12 +105,15 @@ def _on_replica(lines: Iterator[str]) -> Iterator[str]:
 @login_required
 def transaction_receipt(request: HtmxHttpRequest, tx_uuid: str) -> HttpResponse:
     tx = selectors.transaction_for_user(request.user, tx_uuid)
+    activity.with_counterparties([tx])
     context = {
         "tx": tx,
         "wallet": tx.wallet,
-        "counterparty": selectors.counterparty_label(tx),
+        "wallet_title": selectors.wallet_title(tx.wallet, request.user),
+        "title": activity.describe_transaction(tx, request.user),
+        "counterparty": activity.counterparty_label(tx),
         "reference": transaction_reference(tx),
-        "transfer": selectors.counterparty_transfer(tx),
+        "transfer": activity.counterparty_transfer(tx),
         "hold": selectors.hold_for(tx),
         "can_cancel": tx.is_pending
         and tx.type == tx.Type.WITHDRAW

@@ -16,6 +16,7 @@ class MerchantOrigin(models.Model):
     origin = models.CharField(max_length=200)
 
     class Meta:
+        verbose_name = "allowed checkout origin"
         constraints = [
             models.UniqueConstraint(fields=["merchant", "origin"], name="shop_origin_unique")
         ]
@@ -40,6 +41,7 @@ class MerchantAPIKey(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        verbose_name = "merchant API key"
 
     def __str__(self) -> str:
         return f"sk_{self.prefix}_…"

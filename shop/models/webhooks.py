@@ -47,6 +47,7 @@ class WebhookDelivery(models.Model):
 
     class Meta:
         ordering = ["pk"]
+        verbose_name_plural = "webhook deliveries"
         constraints = [
             models.UniqueConstraint(fields=["event", "endpoint"], name="shop_delivery_unique")
         ]

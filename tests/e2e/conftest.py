@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -14,9 +14,11 @@ from django.test import Client
 
 from portal.models import User
 
-# Screenshots go to test-artifacts/, or to E2E_SCREENSHOTS_DIR (e.g. /tmp/shots) when set.
+# Screenshots go to test-artifacts/screenshots/ (git-ignored), or to E2E_SCREENSHOTS_DIR
+# (e.g. /tmp/shots) when set.
 ARTIFACTS = Path(
-    os.environ.get("E2E_SCREENSHOTS_DIR") or Path(__file__).resolve().parents[2] / "test-artifacts"
+    os.environ.get("E2E_SCREENSHOTS_DIR")
+    or Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 )
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -67,6 +69,23 @@ def session_cookie(user: User, url: str) -> dict:
     }
 
 
+@pytest.fixture
+def logged_in_page(browser, live_server) -> Iterator[Callable[..., object]]:
+    """A separate browser context per user, optionally at a viewport size; all are closed
+    before the live server stops."""
+    contexts = []
+
+    def open_page(user: User, viewport: dict | None = None):
+        context = browser.new_context(viewport=viewport or DESKTOP)
+        contexts.append(context)
+        context.add_cookies([session_cookie(user, live_server.url)])
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
 @pytest.fixture(scope="session")
 def axe() -> Axe:
     return Axe()
@@ -84,7 +103,8 @@ def assert_no_serious_a11y_violations(axe: Axe, page) -> None:
 
 def screenshot(page, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    # caret="initial": hiding the caret injects a <style>, which the CSP refuses (and logs).
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True, caret="initial")
 
 
 # Elements sticking out of the viewport that no scrolling box clips: they widen the page.

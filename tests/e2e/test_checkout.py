@@ -20,7 +20,7 @@ from shop.checkout.services import add_allowed_origin
 from shop.models import CheckoutSession, Organization, WebhookDelivery
 from shop.webhook_signature import HEADER, verify
 from shop.webhooks import WebhookEndpoint, deliver_due
-from tests.e2e.conftest import assert_no_serious_a11y_violations
+from tests.e2e.conftest import assert_no_serious_a11y_violations, screenshots_at_both_widths
 from tests.shop.test_webhooks import Receiver
 
 pytestmark = pytest.mark.e2e
@@ -88,6 +88,7 @@ def test_hosted_checkout_round_trip(page, two_sites, customer, receiver, axe):
     expect(page.get_by_test_id("total")).to_have_text("25.00 USD")
     expect(page.get_by_test_id("balance-after").first).to_have_text("192.50")
     assert_no_serious_a11y_violations(axe, page)
+    screenshots_at_both_widths(page, "checkout")
     page.get_by_test_id("pay").click()
 
     expect(page).to_have_url(
@@ -113,6 +114,7 @@ def test_embedded_checkout_pays_in_a_popup_and_tells_the_merchant_page(
 
     frame = page.frame_locator("iframe[title='Pay with wallet']")
     expect(frame.get_by_test_id("total")).to_have_text("25.00 USD")
+    screenshots_at_both_widths(page, "checkout-embedded")
     events = page.get_by_test_id("events")
     expect(events).to_contain_text(f"wallet-checkout:ready from {two_sites['portal']}")
 

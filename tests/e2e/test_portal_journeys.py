@@ -50,11 +50,11 @@ def test_dashboard_wallet_history_filter_and_csv_export(
     login_as(alice)
     page.goto(live_server.url + "/")
     expect(page.get_by_role("heading", name="Your wallets")).to_be_visible()
-    expect(page.get_by_text("Euro savings")).to_be_visible()
-    screenshot(page, "dashboard")
+    expect(page.get_by_role("link", name="Euro savings", exact=True)).to_be_visible()
+    screenshot(page, "journey-dashboard")
     assert_no_serious_a11y_violations(axe, page)
 
-    page.get_by_role("link", name="Main wallet").click()
+    page.get_by_role("link", name="Main wallet", exact=True).click()
     expect(page.get_by_role("heading", name="History")).to_be_visible()
     assert_no_serious_a11y_violations(axe, page)
 
@@ -84,8 +84,9 @@ def test_dashboard_wallet_history_filter_and_csv_export(
     page.goto(live_server.url + "/")
     form = page.locator("#open-wallet-form")
     form.locator("#id_name").fill("Gems")
-    form.locator("#id_slug").fill("eur")
     form.locator("#id_unit").fill("GEM")
+    form.get_by_text("Advanced").click()
+    form.locator("#id_slug").fill("eur")
     form.locator("#id_decimal_places").fill("0")
     form.get_by_role("button", name="Open wallet").click()
     expect(page.locator("#open-wallet-form")).to_contain_text("already have a wallet")
@@ -112,7 +113,7 @@ def test_transfer_with_review_confirm_and_double_click(
 
     expect(page.get_by_role("heading", name="Review your transfer")).to_be_visible()
     expect(page.get_by_test_id("balance-after")).to_have_text("197.50 USD")
-    screenshot(page, "transfer-review")
+    screenshot(page, "journey-transfer-review")
     assert_no_serious_a11y_violations(axe, page)
 
     page.get_by_role("button", name=re.compile("Confirm and send")).dblclick()
@@ -131,7 +132,9 @@ def test_transfer_with_review_confirm_and_double_click(
     page.get_by_label("Recipient's email or username").fill("bob")
     page.locator("#id_amount").fill("10000")
     page.get_by_role("button", name="Review transfer").click()
-    expect(page.get_by_role("alert")).to_contain_text("Insufficient funds")
+    expect(page.get_by_role("alert")).to_contain_text(
+        "Your Main wallet has 177.50 USD available; this needs 10,000.00 USD."
+    )
     assert_no_serious_a11y_violations(axe, page)
     # The 422 response is swapped in by htmx; its status shows up as a failed resource.
     assert [error for error in console_errors if "422" not in error] == []
@@ -215,7 +218,7 @@ def test_reading_and_filtering_work_without_javascript(browser, live_server, peo
     context.add_cookies([session_cookie(people["alice"], live_server.url)])
     page = context.new_page()
     page.goto(live_server.url + "/")
-    page.get_by_role("link", name="Main wallet").click()
+    page.get_by_role("link", name="Main wallet", exact=True).click()
     page.get_by_label("Search").fill("welcome")
     page.get_by_role("button", name="Apply filters").click()
     expect(page).to_have_url(re.compile(r"q=welcome"))

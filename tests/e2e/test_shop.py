@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from shop.models import Order, Organization, Product
-from tests.e2e.conftest import assert_no_serious_a11y_violations
+from tests.e2e.conftest import assert_no_serious_a11y_violations, screenshots_at_both_widths
 
 pytestmark = pytest.mark.e2e
 
@@ -44,6 +44,7 @@ def test_search_add_to_cart_and_pay(page, live_server, people, login_as, product
     cards = page.get_by_test_id("product-card")
     expect(cards).to_have_count(2)
 
+    screenshots_at_both_widths(page, "shop")
     page.get_by_label("Search").fill("coffee")
     expect(cards).to_have_count(1)
     expect(page).to_have_url(re.compile(r"/shop/\?.*q=coffee"))
@@ -68,6 +69,7 @@ def test_search_add_to_cart_and_pay(page, live_server, people, login_as, product
     expect(page.get_by_test_id("cart-total")).to_have_text("38.50 USD")
     page.mouse.move(0, 0)  # judge colours at rest, not under the pointer
     assert_no_serious_a11y_violations(axe, page)
+    screenshots_at_both_widths(page, "shop-cart")
 
     page.get_by_test_id("pay-cart").click()
     expect(page).to_have_url(re.compile(r"/shop/orders/ord_"))
@@ -77,6 +79,8 @@ def test_search_add_to_cart_and_pay(page, live_server, people, login_as, product
     products["book"].refresh_from_db()
     assert products["book"].stock == 0
     assert_no_serious_a11y_violations(axe, page)
+    expect(page.get_by_role("heading", name=re.compile("Receipt"))).to_contain_text(order.number)
+    screenshots_at_both_widths(page, "shop-receipt")
 
 
 def test_merchant_sales_refund_and_a_new_api_key(

@@ -103,11 +103,13 @@ def test_the_form_field_refuses_them_with_one_message(text, why):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("0", "Enter an amount greater than zero."),
-        ("0.00", "Enter an amount greater than zero."),
-        ("-1", "Enter an amount greater than zero."),
-        ("1" * 25, "The amount is too large."),
-        ("0.000000001", "Enter an amount with at most 8 decimal places."),
+        ("0", "Enter an amount greater than zero, like 12.50."),
+        ("0.00", "Enter an amount greater than zero, like 12.50."),
+        ("-1", "Enter an amount greater than zero, like 12.50."),
+        ("-0.5", "Enter an amount greater than zero, like 12.50."),
+        ("1" * 25, "That amount is too large. Enter a smaller one, like 12.50."),
+        ("1e400", "Enter an amount like 12.50."),
+        ("0.000000001", "Enter an amount with at most 8 decimal places, like 12.50."),
     ],
 )
 def test_the_form_field_judges_the_value(text, message):

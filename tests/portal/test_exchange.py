@@ -67,7 +67,7 @@ def test_a_changed_rate_is_shown_again_before_moving(alice, euros, alice_client)
 
 @pytest.mark.parametrize(
     ("amount", "message"),
-    [("500.00", "Insufficient funds"), ("0.001", "decimal"), ("-1", "greater than")],
+    [("500.00", "available; this needs"), ("0.001", "decimal"), ("-1", "greater than")],
 )
 def test_errors_inline(alice, euros, alice_client, amount, message):
     response = alice_client.post(

@@ -19,8 +19,10 @@ def test_organization_page_shows_wallets_and_role_specific_actions(acme, alice_c
     owner_body = alice_client.get(url).content.decode()
     member_body = bob_client.get(url).content.decode()
     assert "500.00 USD" in owner_body and "500.00 USD" in member_body
-    assert "Send money from Acme" in owner_body
-    assert "Send money from Acme" not in member_body
+    # Owners get the card's quick actions; members only look.
+    send = f"/transfer/?from={acme.wallet.uuid}"
+    assert send in owner_body and "Send<span" in owner_body
+    assert send not in member_body and "owners and managers move this money" in member_body
     assert "Members" in owner_body and "Members" not in member_body
 
 

@@ -104,7 +104,7 @@ def test_payout_request_holds_the_amount_and_refuses_overdraft(alice, alice_clie
         url, {**data, "payout-amount": "500.00", "payout-idempotency_key": "key-2"}, **HTMX
     )
     assert response.status_code == 422
-    assert "Insufficient funds" in response.content.decode()
+    assert "available; this needs" in response.content.decode()
 
 
 def test_requests_on_someone_elses_wallet_are_refused(alice, bob_client):

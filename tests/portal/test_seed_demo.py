@@ -27,3 +27,41 @@ def test_seed_demo_creates_a_lived_in_portal_once(capsys):
     call_command("seed_demo")
     assert "already present" in capsys.readouterr().out
     assert User.objects.filter(username="alice").count() == 1
+
+
+def test_seed_demo_spreads_a_believable_history_over_ninety_days():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.portal.test_dashboard import brute_force_series
+    from wallets.models import Transfer, Wallet
+    from wallets.reconciliation import reconcile_wallets
+    from wallets.selectors import balance_series
+
+    call_command("seed_demo")
+    now = timezone.now()
+    rows = Transaction.objects.all()
+    oldest = rows.order_by("created_at").first().created_at
+    assert now - oldest > timedelta(days=85)
+    assert not rows.filter(created_at__gt=now).exists()
+    assert not Transfer.objects.filter(created_at__gt=now).exists()
+    # Rows are dated on many different days, in the order the balances changed.
+    assert rows.dates("created_at", "day").count() > 60
+    for wallet in Wallet.objects.all():
+        ordered = list(
+            wallet.transactions.filter(state="confirmed", resolved_at__isnull=True)
+            .order_by("created_at", "id")
+            .values_list("id", flat=True)
+        )
+        assert ordered == sorted(ordered), wallet
+    # The charts have something to say, and say it exactly.
+    alice = User.objects.get(username="alice")
+    series = balance_series(alice.wallet, days=90)
+    assert len({value for _, value in series}) > 20
+    assert series == brute_force_series(alice.wallet, 90)
+    assert series[-1][1] == alice.wallet.balance
+    # A pending request confirmed later changed the balance when it was confirmed.
+    settled = Transaction.objects.get(meta__reference="Bank transfer #5050")
+    assert settled.resolved_at - settled.created_at == timedelta(days=2, hours=2)
+    assert reconcile_wallets() == []

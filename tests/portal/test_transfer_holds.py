@@ -51,7 +51,7 @@ def test_review_says_the_transfer_will_be_held_and_moves_nothing(
     response = alice_client.post(reverse("portal:transfer"), transfer_data(alice.wallet), **HTMX)
     body = response.content.decode()
     assert response.status_code == 200 and "Review your transfer" in body
-    assert HELD_NOTICE in body and "reserved in your wallet" in body
+    assert HELD_NOTICE in body and "reserved in your Main wallet" in body
     # Neutral words: the rule, its name and its limit are staff business.
     assert "Big ones" not in body and "at most" not in body
     assert "40.00 USD" in body  # the balance after, from the same preview

@@ -70,7 +70,7 @@ def test_double_submit_with_the_same_key_moves_money_once(alice, bob, alice_clie
 @pytest.mark.parametrize(
     ("changes", "field_error"),
     [
-        ({"amount": "999.00"}, "Insufficient funds"),
+        ({"amount": "999.00"}, "available; this needs"),
         ({"amount": "0"}, "greater than zero"),
         ({"amount": "1.234"}, "decimal"),
         ({"recipient": "nobody@example.com"}, "No account matches"),

@@ -394,3 +394,15 @@ def test_holder_page_answers_who_paid_whom(moderator_client, holder, other, orde
 def test_webhook_panel_on_the_admin_dashboard(moderator_client):
     page = moderator_client.get("/admin/wallets/wallet/dashboard/").content.decode()
     assert "Failed webhook deliveries" in page
+
+
+def test_holder_page_writes_amounts_by_the_one_rule(moderator_client, holder, order):
+    """Order totals and audit amounts at their unit's places, never "20 USD"."""
+    moderator_client.post(reverse("staff:refund_order", args=[order.number]), form("order"))
+    page = moderator_client.get(reverse("staff:holder", args=["user", holder.pk])).content
+    page = page.decode()
+    orders = page[page.index('id="orders-heading"') :]
+    audit = page[page.index('id="audit-heading"') : page.index('id="orders-heading"')]
+    assert "20.00 USD" in orders and f'<span class="ref">{order.number}</span>' in orders
+    assert "20.00 USD" in audit and "“order”" in audit
+    assert "<code" not in page

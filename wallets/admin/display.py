@@ -11,10 +11,11 @@ from django.core.paginator import Paginator
 from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
+from django.utils.formats import number_format
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 
-from wallets.audit import at_precision
+from wallets.amounts import exact, quantum
 from wallets.models import Wallet
 
 # Text fields of holder models that staff search by; a holder model has any of them.
@@ -54,11 +55,52 @@ def holder_name(wallet: Wallet) -> str:
     return f"{holder} <{email}>" if email else str(holder)
 
 
+# A hyphen-minus, as in the CSV exports and what people type back into a form.
+MINUS = "-"
+
+
+@exact
+def at_places(value: Any, decimal_places: int) -> Decimal:
+    """``value`` written with ``decimal_places`` decimals, or with more if it has more
+    digits than that: an amount is never rounded for display."""
+    amount = Decimal(value)
+    if not amount.is_finite():
+        raise ValueError(f"{value!r} is not an amount.")
+    own = -amount.normalize().as_tuple().exponent
+    return amount.quantize(quantum(max(decimal_places, own, 0)))
+
+
+@exact
+def format_amount(value: Any, decimal_places: int, unit: str = "", *, signed: bool = False) -> str:
+    """The one way an amount is written for people, everywhere (portal pages,
+    messages, errors, the staff console, this admin, emails).
+
+    - the wallet's decimal places (``1,500 PTS``, ``12.50 USD``, ``0.00000001 BTC``),
+      more only when the value has more (nothing is rounded away);
+    - grouping and decimal separators of the active language, through Django's
+      localization (``1,234.50`` in English);
+    - the sign in front (``-3.00 USD``; ``+`` only when ``signed``; zero has none);
+    - the unit after the number, separated by a space.
+    """
+    amount = at_places(value, decimal_places)
+    places = max(-amount.as_tuple().exponent, 0)
+    digits = number_format(abs(amount), decimal_pos=places, use_l10n=True, force_grouping=True)
+    sign = MINUS if amount < 0 else ("+" if signed and amount > 0 else "")
+    return f"{sign}{digits} {unit}" if unit else f"{sign}{digits}"
+
+
+@exact
+def plain_amount(value: Any, decimal_places: int) -> str:
+    """The same amount for machines (CSV, exports): the same decimal places and sign,
+    a "." and no grouping, so spreadsheets read it as a number: ``-1234.50``."""
+    return f"{at_places(value, decimal_places):f}"
+
+
 def money(value: Decimal | None, wallet: Wallet) -> str:
-    """An amount at the wallet's decimal places, with its unit: ``12.50 USD``."""
+    """An amount of ``wallet`` as people read it: ``1,500 PTS``, ``12.50 USD``."""
     if value is None:
         return "—"
-    return f"{at_precision(value, wallet)} {wallet.unit}"
+    return format_amount(value, wallet.decimal_places, wallet.unit)
 
 
 def holder_search(queryset: QuerySet[Wallet], term: str) -> Q:
