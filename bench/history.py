@@ -93,7 +93,9 @@ class HistoryResult:
 
 
 def _prep(field_name: str, value: Any) -> Any:
-    from wallets.models import Transaction
+    from wallets.swappable import get_transaction_model
+
+    Transaction = get_transaction_model()
 
     return Transaction._meta.get_field(field_name).get_db_prep_save(value, connection)
 
@@ -118,7 +120,9 @@ def _sqlite_encoding_matches() -> bool:
 
 def _columns(wallet_id: int, start: Any, step: float) -> tuple[list[str], list[str], list[Any]]:
     """Columns, SQL expressions of ``i`` and their parameters for one history row."""
-    from wallets.models import Transaction
+    from wallets.swappable import get_transaction_model
+
+    Transaction = get_transaction_model()
 
     sqlite = connection.vendor == "sqlite"
     cents = "(125 * (i - i / 5) - 50 * (i / 5))"
@@ -167,7 +171,10 @@ def _columns(wallet_id: int, start: Any, step: float) -> tuple[list[str], list[s
 
 
 def _insert_rows(wallet_id: int, rows: int) -> None:
-    from wallets.models import Transaction, Wallet
+    from wallets.swappable import get_transaction_model, get_wallet_model
+
+    Transaction = get_transaction_model()
+    Wallet = get_wallet_model()
 
     sqlite = connection.vendor == "sqlite"
     if sqlite and not _sqlite_encoding_matches():
@@ -201,13 +208,17 @@ def _insert_rows(wallet_id: int, rows: int) -> None:
 
 
 def _prep_wallet_balance(value: Decimal) -> Any:
-    from wallets.models import Wallet
+    from wallets.swappable import get_wallet_model
+
+    Wallet = get_wallet_model()
 
     return Wallet._meta.get_field("balance").get_db_prep_save(value, connection)
 
 
 def build_wallet(user: Any, rows: int) -> tuple[Any, float]:
-    from wallets.models import Wallet
+    from wallets.swappable import get_wallet_model
+
+    Wallet = get_wallet_model()
     from wallets.services import wallet_service
 
     started = time.perf_counter()
@@ -272,7 +283,9 @@ def measure_last50(wallet: Any, repeats: int, figures: SizeFigures) -> int:
 def measure_sum(wallet: Any, floor: Floor, repeats: int) -> tuple[SumFigures, Decimal]:
     """The exact ledger sum of the small wallet (``wallets.selectors.sum_amounts``), and
     the floor's SQL ``SUM`` over as many rows of its own."""
-    from wallets.models import Transaction
+    from wallets.swappable import get_transaction_model
+
+    Transaction = get_transaction_model()
     from wallets.selectors import sum_amounts
 
     rows = Transaction.objects.filter(wallet=wallet, state=Transaction.State.CONFIRMED)

@@ -43,7 +43,9 @@ class Ours:
         return wallets
 
     def reload(self, wallet: OurWallet) -> OurWallet:
-        from wallets.models import Wallet
+        from wallets.swappable import get_wallet_model
+
+        Wallet = get_wallet_model()
 
         return OurWallet(wallet.holder, Wallet.objects.get(pk=wallet.wallet.pk))
 
@@ -100,7 +102,9 @@ class Ours:
     # Checking
 
     def balances(self, wallets: list[OurWallet]) -> list[Decimal]:
-        from wallets.models import Wallet
+        from wallets.swappable import get_wallet_model
+
+        Wallet = get_wallet_model()
 
         stored = dict(
             Wallet.objects.filter(pk__in=[w.wallet.pk for w in wallets]).values_list(

@@ -10,7 +10,11 @@ from django.db.models import prefetch_related_objects
 
 from portal.models import User
 from portal.selectors import holder_label, holder_name, recent_activity, wallet_title
-from wallets.models import Transaction, Transfer, Wallet
+from wallets.swappable import get_transaction_model, get_transfer_model, get_wallet_model
+
+Wallet = get_wallet_model()
+Transaction = get_transaction_model()
+Transfer = get_transfer_model()
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,9 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from wallets.form_fields import AmountFormField
-from wallets.models import Transaction
+from wallets.swappable import get_transaction_model
+
+Transaction = get_transaction_model()
 
 
 class AmountFilter(django_filters.Filter):

@@ -33,7 +33,9 @@ from portal.wallet_choices import (
 )
 from wallets.exceptions import ErrorCode, WalletError
 from wallets.form_fields import AmountFormField
-from wallets.models import Wallet
+from wallets.swappable import get_wallet_model
+
+Wallet = get_wallet_model()
 
 # The widest scale any wallet allows; each wallet's own is checked by the form and the engine.
 AMOUNT_DECIMAL_PLACES = settings.WALLETS.get("MAX_DECIMAL_PLACES", 8)

@@ -20,9 +20,14 @@ from django.http import Http404
 from portal.models import User
 from shop.models import Membership, Organization
 from wallets import conf as wallets_conf
-from wallets.models import Transaction, Transfer, TransferHold, Wallet
+from wallets.models import TransferHold
 from wallets.selectors import recent_transactions
 from wallets.selectors import transaction_history as wallet_transaction_history
+from wallets.swappable import get_transaction_model, get_transfer_model, get_wallet_model
+
+Wallet = get_wallet_model()
+Transaction = get_transaction_model()
+Transfer = get_transfer_model()
 
 
 def organizations_for_user(user: User, *, spend: bool = False) -> QuerySet[Organization]:

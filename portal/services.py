@@ -44,8 +44,13 @@ from wallets.exceptions import (
     WalletError,
     WalletFrozen,
 )
-from wallets.models import Transaction, Transfer, TransferHold, Wallet
+from wallets.models import TransferHold
 from wallets.services import exchange_service, transfer_service, wallet_service
+from wallets.swappable import get_transaction_model, get_transfer_model, get_wallet_model
+
+Wallet = get_wallet_model()
+Transaction = get_transaction_model()
+Transfer = get_transfer_model()
 
 
 def open_wallet(

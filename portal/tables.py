@@ -19,7 +19,9 @@ from django_tables2.rows import BoundRow
 from portal.activity import counterparty_label, transaction_reference
 from portal.selectors import count_up_to
 from portal.templatetags.portal_money import money, plain_amount, signed_money
-from wallets.models import Transaction
+from wallets.swappable import get_transaction_model
+
+Transaction = get_transaction_model()
 
 # A cell that is just a number is data, not a formula, even when it starts with "-".
 PLAIN_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")

@@ -18,7 +18,9 @@ from portal import selectors
 from portal.templatetags.portal_money import money
 from wallets.amounts import quantum
 from wallets.form_fields import places_message
-from wallets.models import Wallet
+from wallets.swappable import get_wallet_model
+
+Wallet = get_wallet_model()
 
 
 def capitalized(text: str) -> str:

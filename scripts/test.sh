@@ -21,6 +21,7 @@ export PATH="$PWD/.venv/bin:$PATH"
 
 ruff check .
 python manage.py makemigrations --check --dry-run >/dev/null
+DJANGO_SETTINGS_MODULE=tests.engine_settings python manage.py makemigrations --check --dry-run >/dev/null
 
 echo "== The wallet engine alone: Django's apps only, no portal or shop (SQLite) =="
 env -u DATABASE_URL pytest --ds=tests.engine_settings tests/wallets -q
@@ -36,6 +37,8 @@ fi
 if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
     echo "== PostgreSQL ($POSTGRES_URL) =="
     DATABASE_URL="$POSTGRES_URL" REQUIRE_POSTGRES=1 pytest "$@"
+    echo "== The wallet engine alone, on its swapped ledger models (PostgreSQL) =="
+    DATABASE_URL="$POSTGRES_URL" REQUIRE_POSTGRES=1 pytest --ds=tests.engine_settings tests/wallets -q
 elif [ "${CI:-}" = "true" ]; then
     echo "PostgreSQL is not reachable on 127.0.0.1:5432; CI needs it." >&2
     exit 1

@@ -20,10 +20,14 @@ from shop.selectors import can_manage_merchant, owns_wallet
 from wallets.amounts import exact, quantum
 from wallets.audit import AuditDraft
 from wallets.exceptions import ProductNotAvailable
-from wallets.models import AuditEntry, Transfer, Wallet
+from wallets.models import AuditEntry
 from wallets.operations import Context, Operation, run
 from wallets.services import purchase_service, transfer_service
 from wallets.staff import StaffActor, acting_as_staff
+from wallets.swappable import get_transfer_model, get_wallet_model
+
+Wallet = get_wallet_model()
+Transfer = get_transfer_model()
 
 Action = AuditEntry.Action
 

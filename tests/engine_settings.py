@@ -1,10 +1,13 @@
 """Engine-only settings: Django's own apps, the wallet engine and the test app.
 
+The wallet, transaction and transfer models are swapped for the project's
+own (``tests.ledgerapp``), as ``AUTH_USER_MODEL`` swaps the user model.
 Neither the portal nor the shop nor any third-party app is installed, which
 proves the engine stands on Django alone (``pytest --ds=tests.engine_settings
 tests/wallets``)."""
 
 import os
+from urllib.parse import urlsplit
 
 SECRET_KEY = "engine-tests-only"
 DEBUG = False
@@ -18,8 +21,14 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "wallets",
     "tests.testapp",
+    "tests.ledgerapp",
 ]
 AUTH_USER_MODEL = "testapp.Person"
+# The project's own ledger models, extending the engine's abstract ones: every
+# engine test in this run works on them (see tests/ledgerapp/models.py).
+WALLETS_WALLET_MODEL = "ledgerapp.CostCenterWallet"
+WALLETS_TRANSACTION_MODEL = "ledgerapp.ChannelTransaction"
+WALLETS_TRANSFER_MODEL = "ledgerapp.BatchTransfer"
 MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -49,6 +58,17 @@ DATABASES = {
         "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
     }
 }
+# The same run on PostgreSQL (the race tests need it): DATABASE_URL=postgres://...
+_url = urlsplit(os.environ.get("DATABASE_URL", ""))
+if _url.scheme in ("postgres", "postgresql"):
+    DATABASES["default"] = {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": _url.path.lstrip("/") or "postgres",
+        "USER": _url.username or "",
+        "PASSWORD": _url.password or "",
+        "HOST": _url.hostname or "",
+        "PORT": str(_url.port or ""),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STATIC_URL = "static/"

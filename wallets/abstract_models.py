@@ -153,7 +153,10 @@ class AbstractTransaction(LedgerRow):
     # Indexed by the composite indexes below, which all start with the wallet:
     # every index is written on each of the ledger's inserts, so none is kept twice.
     wallet = models.ForeignKey(
-        "wallets.Wallet", on_delete=models.PROTECT, related_name="transactions", db_index=False
+        settings.WALLETS_WALLET_MODEL,
+        on_delete=models.PROTECT,
+        related_name="transactions",
+        db_index=False,
     )
     type = models.CharField(max_length=16, choices=Type.choices)
     # Signed: deposits are positive, withdrawals negative, so a wallet's
@@ -246,16 +249,26 @@ class AbstractTransfer(LedgerRow):
     kind = models.CharField(max_length=16, choices=Kind.choices)
     # Indexed by tr_from and tr_to below, which start with them.
     from_wallet = models.ForeignKey(
-        "wallets.Wallet", on_delete=models.PROTECT, related_name="transfers_out", db_index=False
+        settings.WALLETS_WALLET_MODEL,
+        on_delete=models.PROTECT,
+        related_name="transfers_out",
+        db_index=False,
     )
     to_wallet = models.ForeignKey(
-        "wallets.Wallet", on_delete=models.PROTECT, related_name="transfers_in", db_index=False
+        settings.WALLETS_WALLET_MODEL,
+        on_delete=models.PROTECT,
+        related_name="transfers_in",
+        db_index=False,
     )
     withdraw = models.OneToOneField(
-        "wallets.Transaction", on_delete=models.PROTECT, related_name="transfer_as_withdraw"
+        settings.WALLETS_TRANSACTION_MODEL,
+        on_delete=models.PROTECT,
+        related_name="transfer_as_withdraw",
     )
     deposit = models.OneToOneField(
-        "wallets.Transaction", on_delete=models.PROTECT, related_name="transfer_as_deposit"
+        settings.WALLETS_TRANSACTION_MODEL,
+        on_delete=models.PROTECT,
+        related_name="transfer_as_deposit",
     )
     # What left the source (source units) and what arrived (destination units);
     # they differ only for exchanges.

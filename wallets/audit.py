@@ -14,8 +14,11 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
 from wallets.amounts import quantum
-from wallets.models import AuditEntry, Wallet
+from wallets.models import AuditEntry
 from wallets.staff import StaffActor
+from wallets.swappable import get_wallet_model
+
+Wallet = get_wallet_model()
 
 
 def at_precision(value: Decimal, wallet: Wallet) -> str:

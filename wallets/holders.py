@@ -10,6 +10,7 @@ from django.db import IntegrityError, models
 from django.db import transaction as db_transaction
 
 from wallets import conf, signals
+from wallets.abstract_models import AbstractWallet
 from wallets.exceptions import (
     AmountInvalid,
     WalletAlreadyExists,
@@ -18,7 +19,9 @@ from wallets.exceptions import (
     WalletNotFound,
 )
 from wallets.ledger import after_commit
-from wallets.models import Wallet
+from wallets.swappable import get_wallet_model
+
+Wallet = get_wallet_model()
 
 SLUG_RE = re.compile(r"^[-a-zA-Z0-9_]+$")
 UNIT_RE = re.compile(r"^[A-Z0-9_]{1,16}$")
@@ -67,10 +70,24 @@ def clean_create_fields(slug: str, fields: dict[str, Any]) -> dict[str, Any]:
         "decimal_places": places,
         "meta": fields.get("meta") or {},
     }
-    unknown = set(fields) - {"name", "unit", "decimal_places", "meta"}
+    project_fields = set(fields) & project_wallet_fields()
+    cleaned.update({name: fields[name] for name in project_fields})
+    unknown = set(fields) - {"name", "unit", "decimal_places", "meta"} - project_fields
     if unknown:
         raise WalletInvalid(f"Unknown wallet fields: {', '.join(sorted(unknown))}.")
     return cleaned
+
+
+def project_wallet_fields() -> set[str]:
+    """Fields a project's own wallet model adds to ``AbstractWallet`` (see
+    ``WALLETS_WALLET_MODEL``): set when the wallet opens, like its name. The
+    engine's own fields (balance, held, frozen...) are never set this way."""
+    engine = {field.name for field in AbstractWallet._meta.get_fields()}
+    return {
+        field.name
+        for field in Wallet._meta.concrete_fields
+        if field.name not in engine and not field.primary_key
+    }
 
 
 def _create(holder: models.Model, lookup: dict[str, Any], slug: str, values: dict) -> Wallet:

@@ -15,7 +15,12 @@ from django.apps import apps
 from django.db import IntegrityError, connections, models
 
 from wallets.exceptions import IdempotencyConflict
-from wallets.models import IdempotencyRecord, Transaction, Transfer, Wallet
+from wallets.models import IdempotencyRecord
+from wallets.swappable import get_transaction_model, get_transfer_model, get_wallet_model
+
+Wallet = get_wallet_model()
+Transaction = get_transaction_model()
+Transfer = get_transfer_model()
 
 MAX_KEY_LENGTH = 200
 

@@ -24,7 +24,10 @@ from wallets.exceptions import (
 )
 from wallets.fields import LIMIT, AmountField
 from wallets.locking import locking_by_update
-from wallets.models import Transaction, Wallet
+from wallets.swappable import get_transaction_model, get_wallet_model
+
+Wallet = get_wallet_model()
+Transaction = get_transaction_model()
 
 logger = logging.getLogger(__name__)
 M = TypeVar("M", bound=models.Model)

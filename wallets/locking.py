@@ -23,7 +23,9 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connections, models, router
 
 from wallets.exceptions import WalletNotFound
-from wallets.models import Wallet
+from wallets.swappable import get_wallet_model
+
+Wallet = get_wallet_model()
 
 
 class LockOrderViolation(RuntimeError):

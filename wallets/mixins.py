@@ -74,8 +74,9 @@ class WalletMixin:
 
     def get_pending_transactions(self, slug: str | None = None):
         from wallets.holders import wallets_of
-        from wallets.models import Transaction
+        from wallets.swappable import get_transaction_model
 
+        Transaction = get_transaction_model()
         wallets = wallets_of(self)
         if slug is not None:
             wallets = wallets.filter(slug=slug)
@@ -293,8 +294,9 @@ def _protect_holder_wallets(sender: type, instance: models.Model, **kwargs: Any)
     from django.db.models import ProtectedError
 
     from wallets.holders import wallets_of
-    from wallets.models import Transaction
+    from wallets.swappable import get_transaction_model
 
+    Transaction = get_transaction_model()
     if instance.pk is None:
         return
     wallets = wallets_of(instance)

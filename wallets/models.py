@@ -19,17 +19,17 @@ from wallets.fields import AmountField
 
 class Wallet(AbstractWallet):
     class Meta(AbstractWallet.Meta):
-        pass
+        swappable = "WALLETS_WALLET_MODEL"
 
 
 class Transaction(AbstractTransaction):
     class Meta(AbstractTransaction.Meta):
-        pass
+        swappable = "WALLETS_TRANSACTION_MODEL"
 
 
 class Transfer(AbstractTransfer):
     class Meta(AbstractTransfer.Meta):
-        pass
+        swappable = "WALLETS_TRANSFER_MODEL"
 
 
 class IdempotencyRecord(AbstractIdempotencyRecord):
@@ -182,14 +182,14 @@ class TransferHold(LedgerRow):
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     from_wallet = models.ForeignKey(
-        Wallet, on_delete=models.PROTECT, related_name="transfer_holds_out"
+        settings.WALLETS_WALLET_MODEL, on_delete=models.PROTECT, related_name="transfer_holds_out"
     )
     to_wallet = models.ForeignKey(
-        Wallet, on_delete=models.PROTECT, related_name="transfer_holds_in"
+        settings.WALLETS_WALLET_MODEL, on_delete=models.PROTECT, related_name="transfer_holds_in"
     )
     amount = AmountField()
     reservation = models.OneToOneField(
-        Transaction, on_delete=models.PROTECT, related_name="transfer_hold"
+        settings.WALLETS_TRANSACTION_MODEL, on_delete=models.PROTECT, related_name="transfer_hold"
     )
     rule = models.ForeignKey(
         RiskRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="holds"
@@ -200,7 +200,11 @@ class TransferHold(LedgerRow):
     meta = models.JSONField(default=dict, blank=True)
     state = models.CharField(max_length=16, choices=State.choices, default=State.HELD)
     transfer = models.OneToOneField(
-        Transfer, null=True, blank=True, on_delete=models.PROTECT, related_name="released_hold"
+        settings.WALLETS_TRANSFER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="released_hold",
     )
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -234,9 +238,14 @@ class Purchase(LedgerRow):
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     wallet = models.ForeignKey(
-        Wallet, on_delete=models.PROTECT, related_name="purchases", db_index=False
+        settings.WALLETS_WALLET_MODEL,
+        on_delete=models.PROTECT,
+        related_name="purchases",
+        db_index=False,
     )
-    withdraw = models.OneToOneField(Transaction, on_delete=models.PROTECT, related_name="purchase")
+    withdraw = models.OneToOneField(
+        settings.WALLETS_TRANSACTION_MODEL, on_delete=models.PROTECT, related_name="purchase"
+    )
     kind = models.CharField(max_length=16, choices=Transfer.Kind.choices, default="paid")
     product_type = models.ForeignKey(
         ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

@@ -27,8 +27,10 @@ from django.db import transaction as db_transaction
 from wallets import idempotency
 from wallets.audit import AuditDraft, wallet_snapshot, write_entry
 from wallets.locking import lock_products, lock_wallets, product_key, sync_instance
-from wallets.models import Wallet
 from wallets.staff import StaffActor
+from wallets.swappable import get_wallet_model
+
+Wallet = get_wallet_model()
 
 T = TypeVar("T")
 

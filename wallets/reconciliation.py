@@ -18,8 +18,11 @@ from uuid import UUID
 from django.db import connections, router
 
 from wallets.fields import decode_sortable, tidy
-from wallets.models import Transaction, Wallet
 from wallets.selectors import ledger_totals
+from wallets.swappable import get_transaction_model, get_wallet_model
+
+Wallet = get_wallet_model()
+Transaction = get_transaction_model()
 
 # The engine's text encoding of an amount on SQLite (see wallets.fields).
 SQLITE_AMOUNT = re.compile(r"[PN][0-9]{38}")

@@ -27,8 +27,12 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from wallets import conf
-from wallets.models import RiskRule, Transfer, TransferHold, Wallet
+from wallets.models import RiskRule, TransferHold
 from wallets.selectors import sum_amounts
+from wallets.swappable import get_transfer_model, get_wallet_model
+
+Wallet = get_wallet_model()
+Transfer = get_transfer_model()
 
 Kind = Transfer.Kind
 REFUSE = RiskRule.OnBreach.REFUSE

@@ -15,8 +15,13 @@ from django.utils import timezone
 
 from wallets.amounts import exact
 from wallets.holders import wallets_of
-from wallets.models import Transaction, Transfer, TransferHold, Wallet
+from wallets.models import TransferHold
 from wallets.sums import text_sum, text_sums_by, uses_text_amounts
+from wallets.swappable import get_transaction_model, get_transfer_model, get_wallet_model
+
+Wallet = get_wallet_model()
+Transaction = get_transaction_model()
+Transfer = get_transfer_model()
 
 
 def wallet_list_for_holder(holder: Any) -> QuerySet[Wallet]:

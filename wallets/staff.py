@@ -10,34 +10,49 @@ two a request is.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth import get_permission_codename
 from django.core.exceptions import PermissionDenied
+from django.db.models import Model
 
 from wallets.exceptions import ReasonRequired
 from wallets.ledger import clean_note
 from wallets.models import AuditEntry
+from wallets.swappable import get_transaction_model, get_transfer_model, get_wallet_model
 
 Action = AuditEntry.Action
 
-# The permission each action needs, in the admin, the console and the shop alike.
-PERMISSIONS: dict[str, str] = {
-    Action.FREEZE: "wallets.freeze_wallet",
-    Action.UNFREEZE: "wallets.freeze_wallet",
-    Action.CONFIRM: "wallets.confirm_transaction",
-    Action.REJECT: "wallets.confirm_transaction",
-    Action.RELEASE_HOLD: "wallets.confirm_transaction",
-    Action.REJECT_HOLD: "wallets.confirm_transaction",
-    Action.REVERSE: "wallets.reverse_transaction",
-    Action.REFUND_TRANSFER: "wallets.refund_transfer",
-    Action.REFUND_ORDER: "wallets.refund_transfer",
-    Action.CREDIT: "wallets.adjust_wallet",
-    Action.DEBIT: "wallets.adjust_wallet",
-    Action.RENAME: "wallets.change_wallet",
-    Action.CREDIT_LIMIT: "wallets.adjust_wallet",
-    Action.REFUND_PURCHASE: "wallets.refund_transfer",
+# The permission each action needs, in the admin, the console and the shop alike:
+# the model whose permission it is (swappable models carry their own app label) and
+# the codename.
+PERMISSION_CODENAMES: dict[str, tuple[Callable[[], type[Model]], str]] = {
+    Action.FREEZE: (get_wallet_model, "freeze_wallet"),
+    Action.UNFREEZE: (get_wallet_model, "freeze_wallet"),
+    Action.CONFIRM: (get_transaction_model, "confirm_transaction"),
+    Action.REJECT: (get_transaction_model, "confirm_transaction"),
+    Action.RELEASE_HOLD: (get_transaction_model, "confirm_transaction"),
+    Action.REJECT_HOLD: (get_transaction_model, "confirm_transaction"),
+    Action.REVERSE: (get_transaction_model, "reverse_transaction"),
+    Action.REFUND_TRANSFER: (get_transfer_model, "refund_transfer"),
+    Action.REFUND_ORDER: (get_transfer_model, "refund_transfer"),
+    Action.CREDIT: (get_wallet_model, "adjust_wallet"),
+    Action.DEBIT: (get_wallet_model, "adjust_wallet"),
+    Action.RENAME: (get_wallet_model, "change"),  # Django's own change permission
+    Action.CREDIT_LIMIT: (get_wallet_model, "adjust_wallet"),
+    Action.REFUND_PURCHASE: (get_transfer_model, "refund_transfer"),
 }
+
+
+def permission(action: str) -> str:
+    """The ``app_label.codename`` permission that ``action`` needs."""
+    get_model, codename = PERMISSION_CODENAMES[action]
+    opts = get_model()._meta
+    if codename == "change":
+        codename = get_permission_codename("change", opts)
+    return f"{opts.app_label}.{codename}"
 
 
 def can(user: Any, action: str) -> bool:
@@ -46,7 +61,7 @@ def can(user: Any, action: str) -> bool:
         user is not None
         and getattr(user, "is_active", False)
         and getattr(user, "is_staff", False)
-        and user.has_perm(PERMISSIONS[action])
+        and user.has_perm(permission(action))
     )
 
 

@@ -27,9 +27,13 @@ from portal.templatetags.portal_money import money
 from portal.views.base import HtmxHttpRequest
 from shop.services import refund_order
 from wallets.exceptions import WalletError
-from wallets.models import AuditEntry, Transaction, TransferHold, Wallet
+from wallets.models import AuditEntry, TransferHold
 from wallets.services import transfer_service, wallet_service
 from wallets.staff import StaffActor, can
+from wallets.swappable import get_transaction_model, get_wallet_model
+
+Wallet = get_wallet_model()
+Transaction = get_transaction_model()
 
 Action = AuditEntry.Action
 # perform(item, actor, idempotency_key) for each decision, and the word for its outcome.

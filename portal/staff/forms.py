@@ -12,7 +12,9 @@ from django import forms
 from portal.forms import AMOUNT_DECIMAL_PLACES, IdempotencyKeyMixin
 from wallets.exceptions import ErrorCode
 from wallets.form_fields import AmountFormField
-from wallets.models import Wallet
+from wallets.swappable import get_wallet_model
+
+Wallet = get_wallet_model()
 
 AUDIT_HELP = "Recorded in the audit log with your name, the time and your IP address."
 

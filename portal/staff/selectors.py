@@ -13,7 +13,12 @@ from portal import selectors as portal_selectors
 from portal.models import User
 from shop.models import Order, Organization, WebhookDelivery
 from wallets import selectors as wallet_selectors
-from wallets.models import AuditEntry, Transaction, Transfer, TransferHold, Wallet
+from wallets.models import AuditEntry, TransferHold
+from wallets.swappable import get_transaction_model, get_transfer_model, get_wallet_model
+
+Wallet = get_wallet_model()
+Transaction = get_transaction_model()
+Transfer = get_transfer_model()
 
 HOLDER_MODELS: dict[str, type] = {"user": User, "organization": Organization}
 SEARCH_LIMIT = 50

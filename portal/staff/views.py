@@ -23,8 +23,11 @@ from portal.staff import selectors
 from portal.staff.forms import HolderSearchForm, QueueDecisionForm
 from portal.tables import TransactionTable, history_pagination
 from portal.views.base import HtmxHttpRequest, partial
-from wallets.models import AuditEntry, Transaction, TransferHold
+from wallets.models import AuditEntry, TransferHold
 from wallets.staff import can
+from wallets.swappable import get_transaction_model
+
+Transaction = get_transaction_model()
 
 Action = AuditEntry.Action
 

@@ -21,8 +21,10 @@ from django.utils.dateformat import format as date_format
 
 from wallets.admin.display import format_amount
 from wallets.amounts import exact
-from wallets.models import Wallet
 from wallets.selectors import SERIES_DAYS, balance_series
+from wallets.swappable import get_wallet_model
+
+Wallet = get_wallet_model()
 
 register = template.Library()
 

@@ -15,7 +15,9 @@ from django import template
 
 from wallets.admin.display import format_amount
 from wallets.admin.display import plain_amount as plain_text
-from wallets.models import Wallet
+from wallets.swappable import get_wallet_model
+
+Wallet = get_wallet_model()
 
 register = template.Library()
 

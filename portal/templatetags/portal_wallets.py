@@ -8,7 +8,11 @@ from django import template
 
 from portal.selectors import hold_for, holder_label, holder_name, wallet_title
 from portal.selectors import possessive as possessive_form
-from wallets.models import Transaction, TransferHold, Wallet
+from wallets.models import TransferHold
+from wallets.swappable import get_transaction_model, get_wallet_model
+
+Wallet = get_wallet_model()
+Transaction = get_transaction_model()
 
 register = template.Library()
 

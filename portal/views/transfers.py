@@ -24,7 +24,10 @@ from portal.services import (
 )
 from portal.views.base import HtmxHttpRequest, partial, redirect_after_post
 from wallets.exceptions import WalletError
-from wallets.models import Transfer, TransferHold
+from wallets.models import TransferHold
+from wallets.swappable import get_transfer_model
+
+Transfer = get_transfer_model()
 
 TEMPLATE = "portal/transfer.html"
 HELD_NOTICE = (

@@ -26,8 +26,10 @@ from portal.tables import (
 )
 from portal.templatetags.portal_charts import chart_days
 from portal.views.base import HtmxHttpRequest, partial
-from wallets.models import Wallet
 from wallets.selectors import SERIES_DAYS
+from wallets.swappable import get_wallet_model
+
+Wallet = get_wallet_model()
 
 EXPORT_PARAM = "_export"
 

@@ -15,6 +15,8 @@ class Migration(migrations.Migration):
         ('shop', '0001_initial'),
         ('wallets', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+        migrations.swappable_dependency(settings.WALLETS_TRANSFER_MODEL),
+        migrations.swappable_dependency(settings.WALLETS_WALLET_MODEL),
     ]
 
     operations = [
@@ -46,7 +48,7 @@ class Migration(migrations.Migration):
                 ('idempotency_key', models.CharField(blank=True, max_length=100)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('buyer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='orders', to=settings.AUTH_USER_MODEL)),
-                ('wallet', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='wallets.wallet')),
+                ('wallet', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.WALLETS_WALLET_MODEL)),
             ],
             options={
                 'ordering': ['-created_at', '-pk'],
@@ -86,7 +88,7 @@ class Migration(migrations.Migration):
                 ('refunded_quantity', models.PositiveIntegerField(default=0)),
                 ('merchant', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='shop.organization')),
                 ('order', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='lines', to='shop.order')),
-                ('transfer', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='order_line', to='wallets.transfer')),
+                ('transfer', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='order_line', to=settings.WALLETS_TRANSFER_MODEL)),
                 ('product', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='order_lines', to='shop.product')),
             ],
             options={
@@ -163,7 +165,7 @@ class Migration(migrations.Migration):
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('merchant', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='checkout_sessions', to='shop.organization')),
                 ('paid_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('payment', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='checkout_session', to='wallets.transfer')),
+                ('payment', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='checkout_session', to=settings.WALLETS_TRANSFER_MODEL)),
                 ('api_key', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='shop.merchantapikey')),
             ],
             options={

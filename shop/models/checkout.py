@@ -50,7 +50,7 @@ class CheckoutSession(ProductMixin, models.Model):
     idempotency_key = models.CharField(max_length=200, blank=True)
     request_fingerprint = models.CharField(max_length=64, blank=True)
     payment = models.OneToOneField(
-        "wallets.Transfer",
+        settings.WALLETS_TRANSFER_MODEL,
         null=True,
         blank=True,
         on_delete=models.PROTECT,

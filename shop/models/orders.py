@@ -20,7 +20,9 @@ class Order(models.Model):
     buyer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders"
     )
-    wallet = models.ForeignKey("wallets.Wallet", on_delete=models.PROTECT, related_name="+")
+    wallet = models.ForeignKey(
+        settings.WALLETS_WALLET_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     unit = models.CharField(max_length=16)
     total = AmountField()
     status = models.CharField(max_length=24, choices=Status.choices, default=Status.PAID)
@@ -50,7 +52,7 @@ class OrderLine(models.Model):
     unit_price = AmountField()
     amount = AmountField()
     transfer = models.OneToOneField(
-        "wallets.Transfer", on_delete=models.PROTECT, related_name="order_line"
+        settings.WALLETS_TRANSFER_MODEL, on_delete=models.PROTECT, related_name="order_line"
     )
     refunded_quantity = models.PositiveIntegerField(default=0)
 

@@ -10,7 +10,9 @@ from bench.counting import StatementCounter
 from bench.floor import Floor, FloorInsufficientFunds
 from bench.ours import Ours, OurWallet
 from tests.testapp.models import Club
-from wallets.models import Wallet
+from wallets.swappable import get_wallet_model
+
+Wallet = get_wallet_model()
 
 
 @pytest.fixture

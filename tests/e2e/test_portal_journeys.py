@@ -17,7 +17,11 @@ from tests.e2e.conftest import (
     screenshots_at_both_widths,
     session_cookie,
 )
-from wallets.models import RiskRule, Transaction, Transfer, TransferHold
+from wallets.models import RiskRule, TransferHold
+from wallets.swappable import get_transaction_model, get_transfer_model
+
+Transaction = get_transaction_model()
+Transfer = get_transfer_model()
 
 pytestmark = pytest.mark.e2e
 

@@ -23,8 +23,11 @@ from tests.e2e.conftest import (
     screenshot,
 )
 from tests.staff.conftest import ALL_STAFF_PERMISSIONS, make_user
-from wallets.models import AuditEntry, Transfer
+from wallets.models import AuditEntry
 from wallets.services import wallet_service
+from wallets.swappable import get_transfer_model
+
+Transfer = get_transfer_model()
 
 pytestmark = pytest.mark.e2e
 

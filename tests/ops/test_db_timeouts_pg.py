@@ -17,7 +17,9 @@ from django.urls import reverse
 from portal.ops.db_timeouts import postgres_options, timeouts
 from portal.ops.errors import database_unavailable
 from tests.ops.test_db_timeouts import closed_port, silent_server  # noqa: F401
-from wallets.models import Transfer
+from wallets.swappable import get_transfer_model
+
+Transfer = get_transfer_model()
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

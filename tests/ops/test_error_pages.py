@@ -10,7 +10,9 @@ from django.urls import reverse
 
 from shop.models import CheckoutSession
 from tests.portal.conftest import HTMX
-from wallets.models import Transfer
+from wallets.swappable import get_transfer_model
+
+Transfer = get_transfer_model()
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,11 @@ from wallets.admin.confirmation import AdjustmentForm, RefundForm
 from wallets.amounts import AMOUNT_HINT, parse_amount_text
 from wallets.exceptions import AmountInvalid
 from wallets.form_fields import AmountFormField
-from wallets.models import Transaction, Transfer, Wallet
+from wallets.swappable import get_transaction_model, get_transfer_model, get_wallet_model
+
+Wallet = get_wallet_model()
+Transaction = get_transaction_model()
+Transfer = get_transfer_model()
 
 REFUSED = [
     ("\u0661\u0662\u0663", "Arabic-Indic digits"),

@@ -15,7 +15,9 @@ from django.urls import reverse
 from portal.filters import TransactionFilter
 from shop.models import Order, Organization, Product
 from tests.portal.conftest import HTMX
-from wallets.models import Transaction
+from wallets.swappable import get_transaction_model
+
+Transaction = get_transaction_model()
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,9 @@ import pytest
 from django.urls import reverse
 
 from tests.portal.conftest import HTMX
-from wallets.models import Transfer
+from wallets.swappable import get_transfer_model
+
+Transfer = get_transfer_model()
 
 pytestmark = pytest.mark.django_db
 

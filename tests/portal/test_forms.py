@@ -5,7 +5,9 @@ import pytest
 from portal.forms import ExchangeForm, MoneyRequestForm, OpenWalletForm, TransferForm
 from portal.services import RecipientNotFound, RecipientUnavailable, TransferToSelf
 from wallets.exceptions import ErrorCode, IdempotencyConflict, WalletError, WalletFrozen
-from wallets.models import Wallet
+from wallets.swappable import get_wallet_model
+
+Wallet = get_wallet_model()
 
 pytestmark = pytest.mark.django_db
 

@@ -21,7 +21,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.portal.conftest import HTMX, make_user
-from wallets.models import Transaction, Wallet
+from wallets.swappable import get_transaction_model, get_wallet_model
+
+Wallet = get_wallet_model()
+Transaction = get_transaction_model()
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 

@@ -5,7 +5,9 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.portal.conftest import make_user
-from wallets.models import Transaction
+from wallets.swappable import get_transaction_model
+
+Transaction = get_transaction_model()
 
 pytestmark = pytest.mark.django_db
 

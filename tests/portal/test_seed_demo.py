@@ -5,7 +5,9 @@ from django.core.management import call_command
 
 from portal.models import User
 from shop.models import Organization
-from wallets.models import Transaction
+from wallets.swappable import get_transaction_model
+
+Transaction = get_transaction_model()
 
 pytestmark = pytest.mark.django_db
 

@@ -9,9 +9,11 @@ from django.urls import reverse
 
 from portal.models import User
 from tests.portal.conftest import HTMX, make_user
-from wallets.models import Wallet
 from wallets.services import wallet_service
 from wallets.staff import StaffActor
+from wallets.swappable import get_wallet_model
+
+Wallet = get_wallet_model()
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,12 @@ import pytest
 from django.urls import reverse
 
 from tests.portal.conftest import HTMX
-from wallets.models import RiskRule, Transaction, Transfer, TransferHold
+from wallets.models import RiskRule, TransferHold
 from wallets.risk import HOLD, REFUSE, RiskDecision, risk_check
+from wallets.swappable import get_transaction_model, get_transfer_model
+
+Transaction = get_transaction_model()
+Transfer = get_transfer_model()
 
 pytestmark = pytest.mark.django_db
 

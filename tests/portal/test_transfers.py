@@ -6,7 +6,9 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.portal.conftest import HTMX, make_user
-from wallets.models import Transfer
+from wallets.swappable import get_transfer_model
+
+Transfer = get_transfer_model()
 
 pytestmark = pytest.mark.django_db
 

@@ -14,8 +14,10 @@ from portal.activity import activity_items
 from portal.forms import ExchangeForm, MoneyRequestForm, TransferForm
 from shop.models import Membership, Organization
 from tests.portal.conftest import HTMX, make_user
-from wallets.models import Transfer
 from wallets.services import wallet_service
+from wallets.swappable import get_transfer_model
+
+Transfer = get_transfer_model()
 
 pytestmark = pytest.mark.django_db
 

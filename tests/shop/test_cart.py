@@ -15,7 +15,10 @@ from wallets.exceptions import (
     UnitMismatch,
     WalletFrozen,
 )
-from wallets.models import AuditEntry, Transfer
+from wallets.models import AuditEntry
+from wallets.swappable import get_transfer_model
+
+Transfer = get_transfer_model()
 
 pytestmark = pytest.mark.django_db
 

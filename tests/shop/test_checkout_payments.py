@@ -19,7 +19,10 @@ from shop.checkout.services import payments as checkout_payments
 from shop.exceptions import NotAllowed
 from shop.models import CheckoutSession, Membership, WebhookEvent
 from wallets.exceptions import IdempotencyConflict
-from wallets.models import AuditEntry, Transfer
+from wallets.models import AuditEntry
+from wallets.swappable import get_transfer_model
+
+Transfer = get_transfer_model()
 
 pytestmark = pytest.mark.django_db
 

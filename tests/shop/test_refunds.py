@@ -11,7 +11,10 @@ from shop.exceptions import NotAllowed, RefundInvalid
 from shop.models import Order, OrderLine, Organization, Product
 from shop.services import pay_cart, refund_order
 from wallets.exceptions import IdempotencyConflict
-from wallets.models import AuditEntry, Transfer
+from wallets.models import AuditEntry
+from wallets.swappable import get_transfer_model
+
+Transfer = get_transfer_model()
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,11 @@ from django.urls import reverse
 
 from shop.models import Order
 from tests.staff.conftest import HTMX, fresh_key, make_user
-from wallets.models import AuditEntry, IdempotencyRecord, Transaction, TransferHold, Wallet
+from wallets.models import AuditEntry, IdempotencyRecord, TransferHold
+from wallets.swappable import get_transaction_model, get_wallet_model
+
+Wallet = get_wallet_model()
+Transaction = get_transaction_model()
 
 pytestmark = pytest.mark.django_db
 

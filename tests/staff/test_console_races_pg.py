@@ -16,7 +16,12 @@ from django.urls import reverse
 
 from shop.models import Order
 from tests.staff.conftest import fresh_key
-from wallets.models import AuditEntry, IdempotencyRecord, Transaction, Transfer, Wallet
+from wallets.models import AuditEntry, IdempotencyRecord
+from wallets.swappable import get_transaction_model, get_transfer_model, get_wallet_model
+
+Wallet = get_wallet_model()
+Transaction = get_transaction_model()
+Transfer = get_transfer_model()
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

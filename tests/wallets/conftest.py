@@ -51,16 +51,45 @@ STAFF_PERMISSIONS = (
 )
 
 
+def engine_permissions(codenames):
+    """The engine's permissions by the codenames of its default models; where a
+    project swaps the wallet, transaction or transfer model (tests.engine_settings),
+    the swapped model's own permissions."""
+    from django.contrib.auth.models import Permission
+    from django.contrib.contenttypes.models import ContentType
+
+    from wallets.swappable import get_transaction_model, get_transfer_model, get_wallet_model
+
+    wanted = set()
+    engine_types = set(ContentType.objects.filter(app_label="wallets"))
+    for model, default_name in (
+        (get_wallet_model(), "wallet"),
+        (get_transaction_model(), "transaction"),
+        (get_transfer_model(), "transfer"),
+    ):
+        engine_types.add(ContentType.objects.get_for_model(model))
+        for codename in codenames:
+            action, _, name = codename.partition("_")
+            if name == default_name:
+                codename = f"{action}_{model._meta.model_name}"
+            wanted.add((ContentType.objects.get_for_model(model).pk, codename))
+    found = Permission.objects.filter(
+        content_type__in=engine_types, codename__in=set(codenames) | {c for _, c in wanted}
+    )
+    return [
+        p
+        for p in found
+        if p.codename in codenames or (p.content_type_id, p.codename) in wanted
+    ]
+
+
 def make_staff(username, *perms, is_staff=True):
     """A user with some of the engine's permissions (a fresh instance: perms are cached)."""
-    from django.contrib.auth.models import Permission
 
     user = User.objects.create_user(username=username, email=f"{username}@example.com")
     user.is_staff = is_staff
     user.save(update_fields=["is_staff"])
-    user.user_permissions.add(
-        *Permission.objects.filter(content_type__app_label="wallets", codename__in=perms)
-    )
+    user.user_permissions.add(*engine_permissions(perms))
     return User.objects.get(pk=user.pk)
 
 

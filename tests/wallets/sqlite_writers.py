@@ -19,9 +19,11 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from wallets.exceptions import InsufficientFunds  # noqa: E402
-from wallets.models import Wallet  # noqa: E402
 from wallets.reconciliation import reconcile_wallets  # noqa: E402
 from wallets.services import TransferService  # noqa: E402
+from wallets.swappable import get_wallet_model  # noqa: E402
+
+Wallet = get_wallet_model()
 
 THREADS, ROUNDS = 6, 15
 

@@ -19,26 +19,24 @@ from django.test.client import RequestFactory
 from tests.testapp.models import Club, Org
 from tests.wallets.conftest import logged_in, make_user
 from wallets.admin.wallet_admin import WalletAdmin
-from wallets.models import (
-    AuditEntry,
-    RiskRule,
-    Transaction,
-    Transfer,
-    TransferHold,
-    Wallet,
-)
+from wallets.models import AuditEntry, RiskRule, TransferHold
 from wallets.reconciliation import reconcile_wallets
 from wallets.services import transfer_service, wallet_service
 from wallets.staff import StaffActor
+from wallets.swappable import get_transaction_model, get_transfer_model, get_wallet_model
+
+Wallet = get_wallet_model()
+Transaction = get_transaction_model()
+Transfer = get_transfer_model()
 
 pytestmark = pytest.mark.django_db
 
-WALLETS_URL = "/admin/wallets/wallet/"
-TX_URL = "/admin/wallets/transaction/"
-TRANSFERS_URL = "/admin/wallets/transfer/"
+WALLETS_URL = f"/admin/{Wallet._meta.app_label}/{Wallet._meta.model_name}/"
+TX_URL = f"/admin/{Transaction._meta.app_label}/{Transaction._meta.model_name}/"
+TRANSFERS_URL = f"/admin/{Transfer._meta.app_label}/{Transfer._meta.model_name}/"
 HOLDS_URL = "/admin/wallets/transferhold/"
 AUDIT_URL = "/admin/wallets/auditentry/"
-DASHBOARD_URL = "/admin/wallets/wallet/dashboard/"
+DASHBOARD_URL = f"{WALLETS_URL}dashboard/"
 KEY_INPUT = re.compile(r'name="idempotency_key" value="([^"]+)"')
 
 
@@ -206,10 +204,10 @@ def test_transfer_page_links_legs_and_refunds(admin_staff_client, admin_staff, h
     transfer = holder.transfer(other, "20.00")
     refund = transfer_service().refund(transfer, "5", actor=StaffActor(admin_staff, "r"))
     page = text(admin_staff_client.get(f"{TRANSFERS_URL}{transfer.pk}/change/"))
-    assert f"/admin/wallets/transaction/{transfer.withdraw_id}/change/" in page
-    assert f"/admin/wallets/transfer/{refund.pk}/change/" in page
+    assert f"{TX_URL}{transfer.withdraw_id}/change/" in page
+    assert f"{TRANSFERS_URL}{refund.pk}/change/" in page
     page = text(admin_staff_client.get(f"{TX_URL}{transfer.withdraw_id}/change/"))
-    assert f"/admin/wallets/transfer/{transfer.pk}/change/" in page
+    assert f"{TRANSFERS_URL}{transfer.pk}/change/" in page
 
 
 def test_transactions_searchable_by_meta_reference(admin_staff_client, holder):
@@ -956,7 +954,7 @@ def test_ledger_lists_never_count_or_scan_the_whole_ledger(
     counts = [q["sql"] for q in captured.captured_queries if "COUNT(" in q["sql"].upper()]
     # Every count is capped (a LIMIT inside it); no DISTINCT over ledger rows for filters.
     assert counts and all("LIMIT" in sql.upper() for sql in counts), counts
-    ledger_tables = ("wallets_transaction", "wallets_transfer")
+    ledger_tables = (Transaction._meta.db_table, Transfer._meta.db_table)
     assert not [
         q["sql"]
         for q in captured.captured_queries

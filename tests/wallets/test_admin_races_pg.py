@@ -27,8 +27,13 @@ from tests.wallets.test_admin import (
     rename,
 )
 from wallets.admin.wallet_admin import WalletAdmin
-from wallets.models import AuditEntry, Transaction, Transfer, Wallet
+from wallets.models import AuditEntry
 from wallets.reconciliation import reconcile_wallets
+from wallets.swappable import get_transaction_model, get_transfer_model, get_wallet_model
+
+Wallet = get_wallet_model()
+Transaction = get_transaction_model()
+Transfer = get_transfer_model()
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 WAIT = 30

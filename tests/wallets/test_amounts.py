@@ -6,7 +6,10 @@ from hypothesis import strategies as st
 
 from wallets.exceptions import AmountInvalid
 from wallets.fields import decode_sortable, encode_sortable
-from wallets.models import Transaction, Wallet
+from wallets.swappable import get_transaction_model, get_wallet_model
+
+Wallet = get_wallet_model()
+Transaction = get_transaction_model()
 
 BAD_AMOUNTS = [
     0,

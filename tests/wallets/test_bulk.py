@@ -10,10 +10,15 @@ from django.test.utils import CaptureQueriesContext
 from tests.wallets.conftest import make_staff
 from wallets import signals
 from wallets.exceptions import BulkItemFailed, ErrorCode
-from wallets.models import RiskRule, Transaction, Transfer, TransferHold, Wallet
+from wallets.models import RiskRule, TransferHold
 from wallets.reconciliation import reconcile_wallets
 from wallets.services import TransferService, WalletService
 from wallets.services.bulk import Deposit, TransferItem, Withdrawal
+from wallets.swappable import get_transaction_model, get_transfer_model, get_wallet_model
+
+Wallet = get_wallet_model()
+Transaction = get_transaction_model()
+Transfer = get_transfer_model()
 
 pytestmark = pytest.mark.django_db
 

@@ -10,17 +10,23 @@ from django.db import connection
 
 from tests.parallel import run_parallel as run_in_parallel
 from tests.testapp.models import Item, Org
+from tests.wallets.conftest import engine_permissions
 from wallets.exceptions import (
     InsufficientFunds,
     ProductNotAvailable,
     RefundExceedsTransfer,
     RiskLimitExceeded,
 )
-from wallets.models import AuditEntry, RiskRule, Transaction, Transfer, TransferHold, Wallet
+from wallets.models import AuditEntry, RiskRule, TransferHold
 from wallets.reconciliation import reconcile_wallets
 from wallets.selectors import sum_amounts
 from wallets.services import TransferService, transfer_service, wallet_service
 from wallets.staff import StaffActor
+from wallets.swappable import get_transaction_model, get_transfer_model, get_wallet_model
+
+Wallet = get_wallet_model()
+Transaction = get_transaction_model()
+Transfer = get_transfer_model()
 
 User = get_user_model()
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -240,7 +246,6 @@ def test_configured_transfers_both_ways_with_active_rules_never_deadlock():
 
 
 def test_one_staff_credit_submitted_twice_in_parallel_moves_once():
-    from django.contrib.auth.models import Permission
 
     alice = make_user("alice")
     alice.deposit(10)
@@ -248,7 +253,7 @@ def test_one_staff_credit_submitted_twice_in_parallel_moves_once():
     moderator.is_staff = True
     moderator.save(update_fields=["is_staff"])
     moderator.user_permissions.add(
-        Permission.objects.get(codename="adjust_wallet", content_type__app_label="wallets")
+        *engine_permissions(["adjust_wallet"])
     )
 
     def credit():
@@ -302,7 +307,6 @@ def test_parallel_exchanges_into_a_new_wallet_open_it_once(settings):
 
 
 def test_parallel_withdrawals_never_go_below_the_credit_limit():
-    from django.contrib.auth.models import Permission
 
     alice = make_user("alice")
     alice.deposit(10)
@@ -310,7 +314,7 @@ def test_parallel_withdrawals_never_go_below_the_credit_limit():
     staff.is_staff = True
     staff.save(update_fields=["is_staff"])
     staff.user_permissions.add(
-        Permission.objects.get(codename="adjust_wallet", content_type__app_label="wallets")
+        *engine_permissions(["adjust_wallet"])
     )
     wallet_service().set_credit_limit(
         alice.wallet, 50, actor=StaffActor(User.objects.get(pk=staff.pk), "advance")

@@ -7,9 +7,12 @@ from django.core.exceptions import PermissionDenied
 
 from tests.wallets.conftest import make_staff
 from wallets.exceptions import AmountInvalid, InsufficientFunds
-from wallets.models import AuditEntry, Wallet
+from wallets.models import AuditEntry
 from wallets.services import WalletService
 from wallets.staff import StaffActor
+from wallets.swappable import get_wallet_model
+
+Wallet = get_wallet_model()
 
 pytestmark = pytest.mark.django_db
 

@@ -9,9 +9,12 @@ from wallets.exceptions import (
     SameWallet,
     WalletNotFound,
 )
-from wallets.models import Transaction, Wallet
 from wallets.rates import RateProvider
 from wallets.services import ExchangeService
+from wallets.swappable import get_transaction_model, get_wallet_model
+
+Wallet = get_wallet_model()
+Transaction = get_transaction_model()
 
 pytestmark = pytest.mark.django_db
 

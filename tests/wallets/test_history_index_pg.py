@@ -12,6 +12,11 @@ from wallets.selectors import (
     transaction_history,
 )
 from wallets.services import wallet_service
+from wallets.swappable import get_transaction_model, get_transfer_model
+
+# Index and table names follow the ledger models in use (swappable).
+TX = get_transaction_model()._meta
+TR = get_transfer_model()._meta
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -31,7 +36,7 @@ def test_history_uses_the_wallet_time_index(alice, bob):
     for _ in range(5):
         alice.transfer(bob, 1)
     plan = plan_of(*transaction_history(alice.wallet)[:25].query.sql_with_params())
-    assert "wallets_tx_history" in plan, plan
+    assert f"{TX.app_label}_tx_history" in plan, plan
     assert "Sort" not in plan.split("Index")[0], plan
 
 
@@ -44,9 +49,9 @@ def test_balance_series_probes_the_history_and_resolved_indexes(alice):
     # The probes, then the rows they found by primary key.
     probes, rows = (query["sql"] for query in ctx.captured_queries)
     plan = plan_of(probes)
-    assert "wallets_tx_history" in plan and "wallets_tx_resolved" in plan, plan
-    assert "Seq Scan on wallets_transaction" not in plan, plan
-    assert "wallets_transaction_pkey" in plan_of(rows)
+    assert f"{TX.app_label}_tx_history" in plan and f"{TX.app_label}_tx_resolved" in plan, plan
+    assert f"Seq Scan on {TX.db_table}" not in plan, plan
+    assert f"{TX.db_table}_pkey" in plan_of(rows)
 
 
 def test_recent_transactions_read_each_wallet_from_its_history_index(alice):
@@ -59,7 +64,7 @@ def test_recent_transactions_read_each_wallet_from_its_history_index(alice):
     (query,) = ctx.captured_queries
     plan = plan_of(query["sql"])
     # One limited index scan per wallet; only their few rows are merged.
-    assert plan.count("wallets_tx_history") == 2, plan
+    assert plan.count(f"{TX.app_label}_tx_history") == 2, plan
     assert plan.count("Limit") >= 3, plan
 
 
@@ -69,8 +74,8 @@ def test_dashboard_reads_the_last_day_of_transfers_by_time(alice, bob):
     with CaptureQueriesContext(connection) as ctx:
         dashboard_stats()
     transfer_queries = [
-        q["sql"] for q in ctx.captured_queries if 'FROM "wallets_transfer"' in q["sql"]
+        q["sql"] for q in ctx.captured_queries if f'FROM "{TR.db_table}"' in q["sql"]
     ]
     assert transfer_queries
     for sql in transfer_queries:
-        assert "wallets_tr_created" in plan_of(sql), sql
+        assert f"{TR.app_label}_tr_created" in plan_of(sql), sql

@@ -3,8 +3,11 @@ from decimal import Decimal
 import pytest
 
 from wallets.exceptions import IdempotencyConflict
-from wallets.models import Transaction, Transfer
 from wallets.services import PurchaseService, TransferService, WalletService
+from wallets.swappable import get_transaction_model, get_transfer_model
+
+Transaction = get_transaction_model()
+Transfer = get_transfer_model()
 
 pytestmark = pytest.mark.django_db
 

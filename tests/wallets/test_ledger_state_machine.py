@@ -24,10 +24,15 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from tests.testapp.models import Item, Org
 from tests.wallets.conftest import STAFF_PERMISSIONS, make_staff
 from wallets import exceptions as errors
-from wallets.models import RiskRule, Transaction, Transfer, TransferHold, Wallet
+from wallets.models import RiskRule, TransferHold
 from wallets.selectors import ledger_totals
 from wallets.services import ExchangeService, PurchaseService, TransferService, WalletService
 from wallets.staff import StaffActor
+from wallets.swappable import get_transaction_model, get_transfer_model, get_wallet_model
+
+Wallet = get_wallet_model()
+Transaction = get_transaction_model()
+Transfer = get_transfer_model()
 
 amounts = st.one_of(
     st.decimals(min_value=Decimal("0.01"), max_value=Decimal("500"), places=2),

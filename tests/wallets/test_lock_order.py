@@ -4,8 +4,10 @@ import pytest
 from django.db import transaction
 
 from wallets.locking import LockOrderViolation, held_wallet_ids, lock_products, lock_wallets
-from wallets.models import Wallet
 from wallets.operations import Operation, run
+from wallets.swappable import get_wallet_model
+
+Wallet = get_wallet_model()
 
 pytestmark = pytest.mark.django_db
 

@@ -9,9 +9,14 @@ from django.core.management.base import CommandError
 
 from tests.testapp.models import Club, TaxWallet
 from wallets.abstract_models import AbstractWallet
-from wallets.models import AuditEntry, RiskRule, Transaction, Transfer, TransferHold, Wallet
+from wallets.models import AuditEntry, RiskRule, TransferHold
 from wallets.services import wallet_service
 from wallets.staff import StaffActor
+from wallets.swappable import get_transaction_model, get_transfer_model, get_wallet_model
+
+Wallet = get_wallet_model()
+Transaction = get_transaction_model()
+Transfer = get_transfer_model()
 
 pytestmark = pytest.mark.django_db
 
@@ -83,9 +88,12 @@ def test_reconciliation_reports_corrupted_rows_and_never_crashes(alice, bob, car
     tx = bob.wallet.transactions.get()
     with connection.cursor() as cursor:
         cursor.execute(
-            "UPDATE wallets_wallet SET balance = balance + 1 WHERE id = %s", [alice.wallet.pk]
+            f"UPDATE {Wallet._meta.db_table} SET balance = balance + 1 WHERE id = %s",
+            [alice.wallet.pk],
         )
-        cursor.execute("UPDATE wallets_transaction SET amount = amount + 1 WHERE id = %s", [tx.pk])
+        cursor.execute(
+            f"UPDATE {Transaction._meta.db_table} SET amount = amount + 1 WHERE id = %s", [tx.pk]
+        )
     with pytest.raises(CommandError, match="2 mismatch"):
         call_command("wallets_reconcile")
     err = capsys.readouterr().err
@@ -132,14 +140,19 @@ def one_row_of_each(alice, bob, admin_user) -> dict[str, object]:
     }
 
 
+def changelist(row) -> str:
+    """A row's admin list; swapped ledger models live under their own app label."""
+    return f"/admin/{row._meta.app_label}/{row._meta.model_name}/"
+
+
 def test_admin_pages_render(admin_client, admin_user, alice, bob):
     rows = one_row_of_each(alice, bob, admin_user)
-    for name, row in rows.items():
-        for url in (f"/admin/wallets/{name}/", f"/admin/wallets/{name}/{row.pk}/change/"):
+    for row in rows.values():
+        for url in (changelist(row), f"{changelist(row)}{row.pk}/change/"):
             response = admin_client.get(url)
             assert response.status_code == 200, url
     assert admin_client.get("/admin/wallets/riskrule/add/").status_code == 200
-    dashboard = admin_client.get("/admin/wallets/wallet/dashboard/")
+    dashboard = admin_client.get(f"{changelist(alice.wallet)}dashboard/")
     assert dashboard.status_code == 200
     assert '<td id="hold-count">1</td>' in dashboard.content.decode()
     export = admin_client.get("/admin/wallets/auditentry/export/")
@@ -164,7 +177,7 @@ def test_admin_confirmation_pages_render(admin_client, admin_user, alice, bob):
     ]
     for name, action in pages:
         response = admin_client.post(
-            f"/admin/wallets/{name}/",
+            changelist(rows[name]),
             {"action": action, ACTION_CHECKBOX_NAME: [str(rows[name].pk)]},
         )
         page = response.content.decode()

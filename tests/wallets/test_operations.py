@@ -7,9 +7,12 @@ from django.db import transaction
 
 from wallets.audit import AuditDraft
 from wallets.exceptions import IdempotencyConflict
-from wallets.models import AuditEntry, IdempotencyRecord, Wallet
+from wallets.models import AuditEntry, IdempotencyRecord
 from wallets.operations import Operation, in_operation, run
 from wallets.services import WalletService
+from wallets.swappable import get_wallet_model
+
+Wallet = get_wallet_model()
 
 pytestmark = pytest.mark.django_db
 Action = AuditEntry.Action

@@ -9,8 +9,11 @@ from wallets.exceptions import (
     ProductNotAvailable,
     WalletFrozen,
 )
-from wallets.models import Transaction, Transfer
 from wallets.services import PurchaseService, TransferService
+from wallets.swappable import get_transaction_model, get_transfer_model
+
+Transaction = get_transaction_model()
+Transfer = get_transfer_model()
 
 pytestmark = pytest.mark.django_db
 

@@ -15,10 +15,15 @@ from wallets.exceptions import (
     ProductNotAvailable,
     RefundExceedsTransfer,
 )
-from wallets.models import AuditEntry, Purchase, Transaction, Transfer, Wallet
+from wallets.models import AuditEntry, Purchase
 from wallets.reconciliation import reconcile_wallets
 from wallets.selectors import sum_amounts
 from wallets.services import PurchaseService
+from wallets.swappable import get_transaction_model, get_transfer_model, get_wallet_model
+
+Wallet = get_wallet_model()
+Transaction = get_transaction_model()
+Transfer = get_transfer_model()
 
 pytestmark = pytest.mark.django_db
 

@@ -19,9 +19,14 @@ from wallets.exceptions import (
     TransactionHeld,
     WalletFrozen,
 )
-from wallets.models import AuditEntry, RiskRule, Transaction, Transfer, TransferHold, Wallet
+from wallets.models import AuditEntry, RiskRule, TransferHold
 from wallets.services import TransferService, WalletService, transfer_service
 from wallets.staff import StaffActor
+from wallets.swappable import get_transaction_model, get_transfer_model, get_wallet_model
+
+Wallet = get_wallet_model()
+Transaction = get_transaction_model()
+Transfer = get_transfer_model()
 
 pytestmark = pytest.mark.django_db
 Hold = TransferHold.State

@@ -3,8 +3,10 @@ from django.db import transaction
 
 from wallets import signals
 from wallets.exceptions import InsufficientFunds
-from wallets.models import Transaction
 from wallets.services import WalletService
+from wallets.swappable import get_transaction_model
+
+Transaction = get_transaction_model()
 
 pytestmark = pytest.mark.django_db
 

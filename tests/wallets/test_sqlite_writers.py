@@ -9,8 +9,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_parallel_writers_on_sqlite_queue_instead_of_failing(tmp_path):
+    # Always SQLite, whatever database the rest of this run uses.
     env = {
-        **os.environ,
+        **{name: value for name, value in os.environ.items() if name != "DATABASE_URL"},
         "DJANGO_SETTINGS_MODULE": "tests.engine_settings",
         "ENGINE_SQLITE_PATH": str(tmp_path / "writers.sqlite3"),
     }

@@ -23,9 +23,13 @@ from wallets.exceptions import (
     WalletInvalid,
     WalletNotFrozen,
 )
-from wallets.models import AuditEntry, Transaction, Wallet
+from wallets.models import AuditEntry
 from wallets.services import TransferService, WalletService
 from wallets.staff import StaffActor, acting_as_staff, can
+from wallets.swappable import get_transaction_model, get_wallet_model
+
+Wallet = get_wallet_model()
+Transaction = get_transaction_model()
 
 pytestmark = pytest.mark.django_db
 Action = AuditEntry.Action

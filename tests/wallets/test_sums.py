@@ -5,8 +5,11 @@ from decimal import Context, Decimal, localcontext
 
 import pytest
 
-from wallets.models import Transaction, Wallet
 from wallets.selectors import sum_amounts, sum_amounts_by
+from wallets.swappable import get_transaction_model, get_wallet_model
+
+Wallet = get_wallet_model()
+Transaction = get_transaction_model()
 
 pytestmark = pytest.mark.django_db
 LARGEST = Decimal("99999999999999999999.999999999999999999")  # what a column holds

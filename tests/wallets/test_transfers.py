@@ -12,8 +12,12 @@ from wallets.exceptions import (
     UnitMismatch,
     WalletFrozen,
 )
-from wallets.models import Transaction, Transfer, Wallet
 from wallets.services import TransferService
+from wallets.swappable import get_transaction_model, get_transfer_model, get_wallet_model
+
+Wallet = get_wallet_model()
+Transaction = get_transaction_model()
+Transfer = get_transfer_model()
 
 pytestmark = pytest.mark.django_db
 

@@ -19,8 +19,11 @@ from wallets.exceptions import (
     WalletFrozen,
     WalletNotFrozen,
 )
-from wallets.models import Transaction, Wallet
 from wallets.services import WalletService
+from wallets.swappable import get_transaction_model, get_wallet_model
+
+Wallet = get_wallet_model()
+Transaction = get_transaction_model()
 
 State = Transaction.State
 pytestmark = pytest.mark.django_db

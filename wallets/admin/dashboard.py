@@ -7,13 +7,17 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib import admin
+from django.db.models import Model
 from django.dispatch import Signal
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.urls import reverse
 
 from wallets.amounts import exact, quantum
-from wallets.models import Wallet
 from wallets.selectors import UnitTotals, dashboard_stats
+from wallets.swappable import get_transaction_model, get_wallet_model
+
+Wallet = get_wallet_model()
 
 # A receiver returns a list of (label, value) pairs, e.g. failed webhook deliveries.
 dashboard_panels = Signal()
@@ -47,6 +51,10 @@ def extra_panels() -> list[tuple[str, Any]]:
     ]
 
 
+def admin_changelist_url(model: type[Model]) -> str:
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+
+
 def dashboard_view(model_admin: admin.ModelAdmin, request: HttpRequest) -> HttpResponse:
     """The page; the caller (the wallet admin) has checked the staff may view wallets."""
     stats = dashboard_stats()
@@ -57,5 +65,8 @@ def dashboard_view(model_admin: admin.ModelAdmin, request: HttpRequest) -> HttpR
         "units": unit_rows(stats.units),
         "stats": stats,
         "extra_panels": extra_panels(),
+        # The swappable models' admin pages live under their own app labels.
+        "transactions_url": admin_changelist_url(get_transaction_model()),
+        "wallets_url": admin_changelist_url(Wallet),
     }
     return TemplateResponse(request, TEMPLATE, context)

@@ -16,7 +16,9 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html
 
 from wallets.amounts import exact, quantum
-from wallets.models import Wallet
+from wallets.swappable import get_wallet_model
+
+Wallet = get_wallet_model()
 
 # Text fields of holder models that staff search by; a holder model has any of them.
 HOLDER_TEXT_FIELDS = ("username", "email", "first_name", "last_name", "name")

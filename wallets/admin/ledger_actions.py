@@ -15,8 +15,12 @@ from wallets.admin.confirmation import Confirmed, ConfirmedAction, RefundForm, R
 from wallets.admin.display import holder_name, money
 from wallets.amounts import parse_amount
 from wallets.exceptions import AmountInvalid
-from wallets.models import Transaction, Transfer, TransferHold
+from wallets.models import TransferHold
 from wallets.services import transfer_service, wallet_service
+from wallets.swappable import get_transaction_model, get_transfer_model
+
+Transaction = get_transaction_model()
+Transfer = get_transfer_model()
 
 State = Transaction.State
 

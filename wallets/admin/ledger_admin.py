@@ -12,9 +12,13 @@ from wallets.admin import ledger_actions
 from wallets.admin.confirmation import run_confirmed_action
 from wallets.admin.display import ReadOnlyAdmin, WalletUnitFilter, admin_link, money
 from wallets.admin.ledger_actions import reserved_hold
-from wallets.models import AuditEntry, Transaction, Transfer
+from wallets.models import AuditEntry
 from wallets.selectors import pending_for_review
 from wallets.staff import can
+from wallets.swappable import get_transaction_model, get_transfer_model
+
+Transaction = get_transaction_model()
+Transfer = get_transfer_model()
 
 Action = AuditEntry.Action
 

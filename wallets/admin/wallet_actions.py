@@ -19,8 +19,10 @@ from wallets.admin.confirmation import (
 from wallets.admin.display import holder_name, money
 from wallets.amounts import parse_amount
 from wallets.exceptions import AmountInvalid
-from wallets.models import Wallet
 from wallets.services import wallet_service
+from wallets.swappable import get_wallet_model
+
+Wallet = get_wallet_model()
 
 
 def _adjustment_describe(credit: bool):

@@ -29,10 +29,13 @@ from wallets.admin.confirmation import (
 from wallets.admin.dashboard import dashboard_view
 from wallets.admin.display import admin_link, client_ip, holder_name, holder_search, money
 from wallets.exceptions import WalletError
-from wallets.models import AuditEntry, Wallet
+from wallets.models import AuditEntry
 from wallets.selectors import holder_types_with_wallets, transaction_history
 from wallets.services import wallet_service
 from wallets.staff import StaffActor, can
+from wallets.swappable import get_wallet_model
+
+Wallet = get_wallet_model()
 
 Action = AuditEntry.Action
 RECENT_TRANSACTIONS = 10

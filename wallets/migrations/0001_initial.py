@@ -15,6 +15,9 @@ class Migration(migrations.Migration):
     dependencies = [
         ('contenttypes', '0002_remove_content_type_name'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+        migrations.swappable_dependency(settings.WALLETS_TRANSACTION_MODEL),
+        migrations.swappable_dependency(settings.WALLETS_TRANSFER_MODEL),
+        migrations.swappable_dependency(settings.WALLETS_WALLET_MODEL),
     ]
 
     operations = [
@@ -54,6 +57,7 @@ class Migration(migrations.Migration):
                 'ordering': ['-created_at', '-id'],
                 'permissions': [('confirm_transaction', 'Can confirm or reject pending transactions'), ('reverse_transaction', 'Can reverse transactions')],
                 'abstract': False,
+                'swappable': 'WALLETS_TRANSACTION_MODEL',
             },
         ),
         migrations.CreateModel(
@@ -80,6 +84,7 @@ class Migration(migrations.Migration):
             options={
                 'permissions': [('freeze_wallet', 'Can freeze and unfreeze wallets'), ('adjust_wallet', 'Can post manual credit or debit adjustments')],
                 'abstract': False,
+                'swappable': 'WALLETS_WALLET_MODEL',
             },
         ),
         migrations.CreateModel(
@@ -95,22 +100,23 @@ class Migration(migrations.Migration):
                 ('refund_state', models.CharField(choices=[('none', 'Not refunded'), ('partial', 'Partly refunded'), ('full', 'Refunded')], default='none', max_length=16)),
                 ('meta', models.JSONField(blank=True, default=dict)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('deposit', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='transfer_as_deposit', to='wallets.transaction')),
+                ('deposit', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='transfer_as_deposit', to=settings.WALLETS_TRANSACTION_MODEL)),
                 ('refund_of', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='refunds', to='wallets.transfer')),
-                ('withdraw', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='transfer_as_withdraw', to='wallets.transaction')),
-                ('from_wallet', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='transfers_out', to='wallets.wallet')),
-                ('to_wallet', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='transfers_in', to='wallets.wallet')),
+                ('withdraw', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='transfer_as_withdraw', to=settings.WALLETS_TRANSACTION_MODEL)),
+                ('from_wallet', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='transfers_out', to=settings.WALLETS_WALLET_MODEL)),
+                ('to_wallet', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='transfers_in', to=settings.WALLETS_WALLET_MODEL)),
             ],
             options={
                 'ordering': ['-created_at', '-id'],
                 'permissions': [('refund_transfer', 'Can refund transfers')],
                 'abstract': False,
+                'swappable': 'WALLETS_TRANSFER_MODEL',
             },
         ),
         migrations.AddField(
             model_name='transaction',
             name='wallet',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='transactions', to='wallets.wallet'),
+            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='transactions', to=settings.WALLETS_WALLET_MODEL),
         ),
         migrations.AddIndex(
             model_name='wallet',

@@ -9,6 +9,9 @@ class Migration(migrations.Migration):
     dependencies = [
         ("wallets", "0002_staff_audit_and_risk_rules"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+        migrations.swappable_dependency(settings.WALLETS_TRANSACTION_MODEL),
+        migrations.swappable_dependency(settings.WALLETS_TRANSFER_MODEL),
+        migrations.swappable_dependency(settings.WALLETS_WALLET_MODEL),
     ]
 
     operations = [
@@ -74,11 +77,11 @@ class Migration(migrations.Migration):
                 ("decision_note", models.TextField(blank=True)),
                 ("created_at", models.DateTimeField(auto_now_add=True)),
                 ("decided_by", models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="+", to=settings.AUTH_USER_MODEL)),
-                ("from_wallet", models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="transfer_holds_out", to="wallets.wallet")),
-                ("reservation", models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name="transfer_hold", to="wallets.transaction")),
+                ("from_wallet", models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="transfer_holds_out", to=settings.WALLETS_WALLET_MODEL)),
+                ("reservation", models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name="transfer_hold", to=settings.WALLETS_TRANSACTION_MODEL)),
                 ("rule", models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="holds", to="wallets.riskrule")),
-                ("to_wallet", models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="transfer_holds_in", to="wallets.wallet")),
-                ("transfer", models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name="released_hold", to="wallets.transfer")),
+                ("to_wallet", models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="transfer_holds_in", to=settings.WALLETS_WALLET_MODEL)),
+                ("transfer", models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name="released_hold", to=settings.WALLETS_TRANSFER_MODEL)),
             ],
             options={
                 "ordering": ["-created_at", "-id"],

@@ -3,6 +3,7 @@
 import django.db.models.deletion
 import uuid
 import wallets.fields
+from django.conf import settings
 from django.db import migrations, models
 
 
@@ -11,6 +12,8 @@ class Migration(migrations.Migration):
     dependencies = [
         ('contenttypes', '0002_remove_content_type_name'),
         ('wallets', '0006_wallet_credit_limit'),
+        migrations.swappable_dependency(settings.WALLETS_TRANSACTION_MODEL),
+        migrations.swappable_dependency(settings.WALLETS_WALLET_MODEL),
     ]
 
     operations = [
@@ -35,8 +38,8 @@ class Migration(migrations.Migration):
                 ('meta', models.JSONField(blank=True, default=dict)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('product_type', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='contenttypes.contenttype')),
-                ('wallet', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='purchases', to='wallets.wallet')),
-                ('withdraw', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='purchase', to='wallets.transaction')),
+                ('wallet', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='purchases', to=settings.WALLETS_WALLET_MODEL)),
+                ('withdraw', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='purchase', to=settings.WALLETS_TRANSACTION_MODEL)),
             ],
             options={
                 'ordering': ['-created_at', '-id'],

@@ -35,9 +35,14 @@ from wallets.ledger import (
     post_all,
     write_balances,
 )
-from wallets.models import IdempotencyRecord, Transaction, Transfer, TransferHold, Wallet
+from wallets.models import IdempotencyRecord, TransferHold
 from wallets.operations import Context, Operation, run
 from wallets.risk import risk_check, rules_for
+from wallets.swappable import get_transaction_model, get_transfer_model, get_wallet_model
+
+Wallet = get_wallet_model()
+Transaction = get_transaction_model()
+Transfer = get_transfer_model()
 
 Kind = Transfer.Kind
 

@@ -9,10 +9,13 @@ from wallets.amounts import Amount, exact, parse_amount, quantum
 from wallets.exceptions import AmountInvalid, ExchangeRateChanged, SameWallet
 from wallets.holders import find_wallet, get_or_create_wallet, unopened_wallet, wallets_of
 from wallets.ledger import ensure_active, ensure_available
-from wallets.models import Transfer, Wallet
 from wallets.operations import Context, Operation, run
 from wallets.rates import rate_provider
 from wallets.services.transfer import move
+from wallets.swappable import get_transfer_model, get_wallet_model
+
+Wallet = get_wallet_model()
+Transfer = get_transfer_model()
 
 
 @exact

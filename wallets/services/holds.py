@@ -28,10 +28,14 @@ from wallets.ledger import (
     settle_pending,
     write_balances,
 )
-from wallets.models import AuditEntry, Transfer, TransferHold, Wallet
+from wallets.models import AuditEntry, TransferHold
 from wallets.operations import Context, Operation, run
 from wallets.risk import RiskDecision
 from wallets.staff import StaffActor
+from wallets.swappable import get_transfer_model, get_wallet_model
+
+Wallet = get_wallet_model()
+Transfer = get_transfer_model()
 
 Action = AuditEntry.Action
 HoldState = TransferHold.State

@@ -13,11 +13,16 @@ from wallets.exceptions import AmountInvalid, ProductNotAvailable, SameWallet, U
 from wallets.holders import holder_label, resolve_wallet
 from wallets.ledger import ensure_active, ensure_available
 from wallets.locking import product_key
-from wallets.models import Purchase, Transaction, Transfer, Wallet
+from wallets.models import Purchase
 from wallets.operations import Context, Operation, run
 from wallets.services.purchases import charge, refund_purchase
 from wallets.services.transfer import move
 from wallets.staff import StaffActor
+from wallets.swappable import get_transaction_model, get_transfer_model, get_wallet_model
+
+Wallet = get_wallet_model()
+Transaction = get_transaction_model()
+Transfer = get_transfer_model()
 
 Paid = Transfer | Purchase
 # Called inside the payment's operation, under its locks, with what each line

@@ -20,9 +20,14 @@ from wallets.amounts import Amount, exact, parse_amount
 from wallets.audit import AuditDraft, at_precision
 from wallets.exceptions import AlreadyRefunded, RefundExceedsTransfer
 from wallets.ledger import announce_transactions, ensure_active, insert_rows, post, write_balances
-from wallets.models import AuditEntry, Purchase, Transaction, Transfer, Wallet
+from wallets.models import AuditEntry, Purchase
 from wallets.operations import Context, Operation, run
 from wallets.staff import StaffActor
+from wallets.swappable import get_transaction_model, get_transfer_model, get_wallet_model
+
+Wallet = get_wallet_model()
+Transaction = get_transaction_model()
+Transfer = get_transfer_model()
 
 RefundState = Transfer.RefundState
 

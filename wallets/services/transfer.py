@@ -30,11 +30,15 @@ from wallets.ledger import (
     post_all,
     write_balances,
 )
-from wallets.models import AuditEntry, Transfer, TransferHold, Wallet
+from wallets.models import AuditEntry, TransferHold
 from wallets.operations import Context, Operation, run
 from wallets.risk import HOLD, RiskDecision, applies_to, transfer_policy
 from wallets.services import bulk, holds
 from wallets.staff import StaffActor
+from wallets.swappable import get_transfer_model, get_wallet_model
+
+Wallet = get_wallet_model()
+Transfer = get_transfer_model()
 
 Kind = Transfer.Kind
 Action = AuditEntry.Action

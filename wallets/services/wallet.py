@@ -32,11 +32,16 @@ from wallets.ledger import (
     settle_pending,
     write_balances,
 )
-from wallets.models import AuditEntry, Transaction, Transfer, TransferHold, Wallet
+from wallets.models import AuditEntry, TransferHold
 from wallets.operations import Context, Operation, run
 from wallets.services import bulk, holds
 from wallets.services.wallet_state import WalletStateService
 from wallets.staff import StaffActor
+from wallets.swappable import get_transaction_model, get_transfer_model, get_wallet_model
+
+Wallet = get_wallet_model()
+Transaction = get_transaction_model()
+Transfer = get_transfer_model()
 
 State = Transaction.State
 Action = AuditEntry.Action

@@ -17,9 +17,12 @@ from wallets.audit import AuditDraft
 from wallets.exceptions import AmountInvalid, WalletAlreadyFrozen, WalletInvalid, WalletNotFrozen
 from wallets.holders import open_wallet
 from wallets.ledger import clean_note
-from wallets.models import AuditEntry, Wallet
+from wallets.models import AuditEntry
 from wallets.operations import Context, Operation, run
 from wallets.staff import StaffActor
+from wallets.swappable import get_wallet_model
+
+Wallet = get_wallet_model()
 
 Action = AuditEntry.Action
 NAME_MAX_LENGTH = 100

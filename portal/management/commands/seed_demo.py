@@ -27,8 +27,12 @@ from portal.models import User
 from shop.models import Membership, Organization
 from wallets import conf as wallets_conf
 from wallets.exceptions import InsufficientFunds
-from wallets.models import Transaction, Transfer, Wallet
 from wallets.services import exchange_service, transfer_service, wallet_service
+from wallets.swappable import get_transaction_model, get_transfer_model, get_wallet_model
+
+Wallet = get_wallet_model()
+Transaction = get_transaction_model()
+Transfer = get_transfer_model()
 
 DEMO_PASSWORD = "demo-pass-1234"
 DEMO_USERS = [

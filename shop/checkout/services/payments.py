@@ -21,10 +21,14 @@ from shop.webhooks import emit_event
 from wallets.amounts import Amount, exact, parse_amount
 from wallets.audit import AuditDraft
 from wallets.exceptions import IdempotencyConflict, ProductNotAvailable
-from wallets.models import AuditEntry, Transfer, Wallet
+from wallets.models import AuditEntry
 from wallets.operations import Context, Operation, run
 from wallets.services import purchase_service, transfer_service
 from wallets.staff import acting_as_staff
+from wallets.swappable import get_transfer_model, get_wallet_model
+
+Wallet = get_wallet_model()
+Transfer = get_transfer_model()
 
 Action = AuditEntry.Action
 

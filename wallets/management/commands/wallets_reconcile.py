@@ -1,7 +1,9 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from wallets.models import Wallet
 from wallets.reconciliation import reconcile_wallets
+from wallets.swappable import get_wallet_model
+
+Wallet = get_wallet_model()
 
 
 class Command(BaseCommand):
