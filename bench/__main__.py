@@ -32,10 +32,10 @@ NOTES = [
     "Peer: dj-wallet 0.1.0 through its README: WalletService.deposit(wallet, amount), "
     "holder.transfer(holder, amount), holder.pay(product), holder.balance; same Django, "
     "same database and settings (on SQLite also BEGIN IMMEDIATE).",
-    "Payments: our engine cannot yet sell a product without a wallet of its own (issue 10), "
-    "so ours (and the floor) pay a product whose recipient is a merchant's wallet; "
-    "dj-wallet burns the price of a product without a wallet (pay_p4) and pays the "
-    "product's own wallet in the hot-receiver scenario.",
+    "Payments: in pay_p4 the product has no wallet and names no recipient, so all three "
+    "charge the buyer (ours also records the purchase naming the product, under the "
+    "product's lock for can_buy); in the hot-receiver scenario every payment goes into one "
+    "receiving wallet (ours and the floor: the merchant's; dj-wallet: the product's own).",
     "Hot wallet transfers: ops/s counts attempts; one in five is refused for insufficient "
     "funds by design (K succeed out of 1.25 K).",
 ]

@@ -176,7 +176,8 @@ class Floor:
         return wallet
 
     def open_product(self, tag: str, price: Decimal, *, own_wallet: bool) -> Product:
-        # Like our engine: the price goes to a merchant's wallet.
+        if not own_wallet:  # nobody receives the price: the buyer is charged
+            return Product(item=tag, price=price, receiver=None)
         (merchant,) = self.open_wallets(f"{tag}-merchant", 1, Decimal(0))
         return Product(item=tag, price=price, receiver=merchant)
 
@@ -201,7 +202,15 @@ class Floor:
             self._insert(cursor, destination, amount, destination_after)
 
     def pay(self, buyer: int, product: Product) -> None:
-        self.transfer(buyer, product.receiver, product.price)
+        if product.receiver is not None:
+            self.transfer(buyer, product.receiver, product.price)
+            return
+        with self._transaction() as cursor:
+            balance = self._lock(cursor, [buyer])[buyer]
+            if balance < product.price:
+                raise FloorInsufficientFunds(f"wallet {buyer} has {balance}")
+            self._post(cursor, buyer, balance - product.price)
+            self._insert(cursor, buyer, -product.price, balance - product.price)
 
     def last_transactions(self, wallet: int, count: int) -> list[Any]:
         cursor = self.connection.cursor()

@@ -60,7 +60,7 @@ def _why_hot_receiver_is_slow(report: RunReport, hot: ScenarioResult) -> str:
         return (
             "SQLite runs one write transaction at a time (BEGIN IMMEDIATE), so payments into "
             "one wallet and transfers between distinct pairs queue on the same database lock; "
-            "the difference is the payment's own cost (product lock, purchase checks)."
+            "the difference is the payment's own cost (purchase checks, more statements)."
         )
     result = hot.results.get("ours")
     speed = hot.ops_per_second("ours")
@@ -68,13 +68,14 @@ def _why_hot_receiver_is_slow(report: RunReport, hot: ScenarioResult) -> str:
     alone = fmt(result.sample_ms if result else None, 1, " ms")
     statements = fmt(result.statements if result else None, 0)
     return (
-        "every payment locks the product row, then the merchant's wallet row (SELECT ... FOR "
-        "UPDATE), and holds both until COMMIT, so payments to one merchant run strictly one "
-        f"at a time: at {fmt(speed)}/s each holds the locks about {held} (a payment alone "
+        "every payment locks the merchant's wallet row (with the buyer's, SELECT ... FOR "
+        "UPDATE) and holds it until COMMIT, so payments to one merchant run strictly one "
+        f"at a time: at {fmt(speed)}/s each holds the lock about {held} (a payment alone "
         f"takes {alone}, {statements} statements), while distinct pairs run in parallel. "
-        "The floor queues the same way on its one merchant row. Fewer round trips under the "
-        "locks, no product lock when the product has nothing to count (no stock), "
-        "or crediting the merchant outside the buyer's transaction would raise it."
+        "The floor queues the same way on its one merchant row. (The product's row is not "
+        "locked: this product decides nothing under a lock.) Fewer round trips under the "
+        "lock, or crediting the merchant outside the buyer's transaction (a deferred, "
+        "batched credit), would raise it."
     )
 
 

@@ -50,10 +50,13 @@ class Ours:
         return OurWallet(wallet.holder, Wallet.objects.get(pk=wallet.wallet.pk))
 
     def open_product(self, tag: str, price: Decimal, *, own_wallet: bool) -> Product:
-        # Our products cannot be paid without a recipient wallet yet (issue 10):
-        # the price always goes to a merchant's wallet.
         from bench.engineapp.models import Product as EngineProduct
+        from bench.engineapp.models import WalletlessProduct
 
+        if not own_wallet:
+            # As the peer's: nobody receives the price; the buyer is charged.
+            item = WalletlessProduct.objects.create(name=tag, price=price)
+            return Product(item=item, price=price, receiver=None)
         (merchant,) = self.open_wallets(f"{tag}-merchant", 1, Decimal(0))
         item = EngineProduct.objects.create(name=tag, price=price, merchant=merchant.holder)
         return Product(item=item, price=price, receiver=merchant)

@@ -23,6 +23,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connections, models, router
 
 from wallets.exceptions import WalletNotFound
+from wallets.mixins import product_needs_lock
 from wallets.swappable import get_wallet_model
 
 Wallet = get_wallet_model()
@@ -122,7 +123,9 @@ def locking_by_update(wallet_id: Any) -> Iterator[None]:
 
 
 def lock_products(products: Iterable[Any]) -> dict[tuple[int, Any], Any]:
-    """Lock model-backed products and return fresh copies keyed by product_key()."""
+    """Lock model-backed products that decide under their lock (``can_buy``,
+    stock: see ``wallets.mixins.product_needs_lock``) and return fresh copies,
+    keyed by product_key(); other products are returned as given."""
     keyed = {product_key(p): p for p in products}
     if not keyed:
         return {}
@@ -134,7 +137,11 @@ def lock_products(products: Iterable[Any]) -> dict[tuple[int, Any], Any]:
     fresh: dict[tuple[int, Any], Any] = {}
     for key in sorted(keyed, key=lambda k: (k[0], str(k[1]))):
         product = keyed[key]
-        if isinstance(product, models.Model) and product.pk is not None:
+        if (
+            isinstance(product, models.Model)
+            and product.pk is not None
+            and product_needs_lock(product)
+        ):
             manager = type(product)._default_manager
             fresh[key] = manager.select_for_update().get(pk=product.pk)
             held.product_keys.add(key)

@@ -256,7 +256,15 @@ class ProductMixin:
     ``get_product_recipient()``: a wallet or a holder (its default wallet);
     by default the product itself, when the product is a wallet holder, and
     otherwise nobody: the buyer is charged (a ``Purchase``).
+
+    A purchase locks the product's row when the product decides something
+    under it: when its class overrides ``can_buy``, ``purchase_refusal`` or
+    ``after_purchase`` (stock, seats, one per customer...). A product that
+    decides nothing is not locked, so its buyers do not queue on its row;
+    ``lock_on_purchase = True`` (or ``False``) says so explicitly.
     """
+
+    lock_on_purchase: bool | None = None
 
     def get_amount_product(self, customer: Any) -> Amount:
         raise NotImplementedError("Products must implement get_amount_product(customer).")
@@ -283,6 +291,22 @@ class ProductMixin:
     def after_purchase(self, customer: Any, quantity: int, transfer: Any) -> None:
         """Called inside the purchase's transaction, with this product locked:
         the place to decrement stock."""
+
+
+# The hooks that decide under the product's lock (see ProductMixin).
+PRODUCT_LOCKING_HOOKS = ("can_buy", "purchase_refusal", "after_purchase")
+
+
+def product_needs_lock(product: Any) -> bool:
+    """Whether a purchase must lock ``product``'s row (see ``ProductMixin``)."""
+    explicit = getattr(product, "lock_on_purchase", None)
+    if explicit is not None:
+        return bool(explicit)
+    cls = type(product)
+    return any(
+        getattr(cls, hook, None) is not getattr(ProductMixin, hook)
+        for hook in PRODUCT_LOCKING_HOOKS
+    )
 
 
 def get_wallet_mixin() -> type:

@@ -19,9 +19,7 @@ class Holder(WalletMixin, models.Model):
 
 
 class Product(ProductMixin, models.Model):
-    """A product without a wallet of its own: its price goes to the merchant's wallet.
-
-    (Our engine cannot sell a product with no recipient yet, issue 10.)"""
+    """A product without a wallet of its own whose price goes to a merchant's wallet."""
 
     name = models.CharField(max_length=50)
     price = models.DecimalField(max_digits=12, decimal_places=2)
@@ -35,3 +33,17 @@ class Product(ProductMixin, models.Model):
 
     def get_product_recipient(self) -> Holder:
         return self.merchant
+
+
+class WalletlessProduct(ProductMixin, models.Model):
+    """A product that names no recipient, like dj-wallet's README example: paying
+    charges the buyer, recorded as a purchase that names the product."""
+
+    name = models.CharField(max_length=50)
+    price = models.DecimalField(max_digits=12, decimal_places=2)
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_amount_product(self, customer: Any) -> Decimal:
+        return self.price

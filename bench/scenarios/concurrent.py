@@ -158,10 +158,10 @@ class HotTransfers(Scenario):
 class Payments(Scenario):
     """P buyers paying for one product at the same time.
 
-    Our engine pays a product's price into a recipient wallet: here the
-    product's merchant (a product without any wallet is issue 10). With
-    ``own_wallet`` the peer's product has a wallet of its own; without, the
-    peer burns the price (``withdraw``)."""
+    With ``own_wallet`` every payment goes into one receiving wallet (ours: the
+    product's merchant; the peer's: the product's own wallet). Without, the
+    product has no wallet and names no recipient: both charge the buyer (ours
+    records a purchase naming the product; the peer withdraws)."""
 
     def __init__(self, workers: int, *, own_wallet: bool) -> None:
         self.workers = workers
@@ -173,7 +173,7 @@ class Payments(Scenario):
         else:
             self.name = f"pay_p{workers}"
             self.title = f"concurrent payments P={workers}"
-            self.note = "peer: burnt"
+            self.note = "no receiving wallet"
 
     def prepare(self, contender: Contender, sizes: Sizes) -> State:
         buyers = contender.open_wallets(self.name, self.workers, Decimal(0))
