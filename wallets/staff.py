@@ -65,6 +65,12 @@ def can(user: Any, action: str) -> bool:
     )
 
 
+def request_ip(request: Any) -> str | None:
+    """The client address a staff action is audited with: ``REMOTE_ADDR``, which
+    the project's trusted-proxy setting makes the client's behind a balancer."""
+    return request.META.get("REMOTE_ADDR") or None
+
+
 @dataclass(frozen=True)
 class StaffActor:
     """A staff member acting, with the reason the audit log records."""
@@ -72,6 +78,11 @@ class StaffActor:
     user: Any
     reason: str
     ip: str | None = None
+
+    @classmethod
+    def from_request(cls, request: Any, reason: str) -> StaffActor:
+        """The signed-in staff member of ``request``, from the request's address."""
+        return cls(user=request.user, reason=reason, ip=request_ip(request))
 
     @property
     def label(self) -> str:

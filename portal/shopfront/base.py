@@ -29,11 +29,6 @@ def redirect_to(request: HttpRequest, url: str) -> HttpResponse:
     return redirect(url)
 
 
-def client_ip(request: HttpRequest) -> str | None:
-    """The address staff audit entries record."""
-    return request.META.get("REMOTE_ADDR") or None
-
-
 def money_error(error: WalletError, wallet: Any = None, amount: Any = None) -> str:
     """The message for a refused money form; short funds are worded with the wallet and
     the amounts, written by the one rule for amounts."""

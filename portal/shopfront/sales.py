@@ -11,7 +11,6 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from portal.shopfront.base import (
-    client_ip,
     managed_merchant,
     member_merchant,
     money_error,
@@ -31,6 +30,7 @@ from shop.services import refund_order
 from wallets.exceptions import WalletError
 from wallets.models import AuditEntry
 from wallets.staff import can as staff_can
+from wallets.staff import request_ip
 
 
 @require_GET
@@ -97,7 +97,7 @@ def refund(request: HttpRequest, slug: str, number: str) -> HttpResponse:
                 quantities=form.quantities(),
                 reason=form.cleaned_data["reason"],
                 idempotency_key=form.cleaned_data["idempotency_key"],
-                ip=client_ip(request),
+                ip=request_ip(request),
             )
         except WalletError as exc:
             messages.error(request, money_error(exc))
@@ -124,7 +124,7 @@ def session_refund(request: HttpRequest, slug: str, public_id: str) -> HttpRespo
                 amount=form.cleaned_data["amount"],
                 reason=form.cleaned_data["reason"],
                 idempotency_key=form.cleaned_data["idempotency_key"],
-                ip=client_ip(request),
+                ip=request_ip(request),
             )
         except WalletError as exc:
             messages.error(request, money_error(exc))

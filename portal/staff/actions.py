@@ -69,12 +69,8 @@ HOLD_DECISIONS: dict[str, Decision] = {
 }
 
 
-def client_ip(request: HtmxHttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
-
-
 def acting(request: HtmxHttpRequest, reason: str) -> StaffActor:
-    return StaffActor(user=request.user, reason=reason, ip=client_ip(request))
+    return StaffActor.from_request(request, reason)
 
 
 @staff_required

@@ -26,7 +26,6 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
-from wallets.admin.display import client_ip
 from wallets.exceptions import ErrorCode, WalletError
 from wallets.form_fields import AmountFormField
 from wallets.staff import StaffActor
@@ -226,7 +225,7 @@ def _perform_each(
 ) -> None:
     confirmed = Confirmed(
         data=data,
-        actor=StaffActor(request.user, data["reason"], client_ip(request)),
+        actor=StaffActor.from_request(request, data["reason"]),
         key=data["idempotency_key"],
     )
     done = 0

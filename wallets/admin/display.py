@@ -26,12 +26,6 @@ HOLDER_TEXT_FIELDS = ("username", "email", "first_name", "last_name", "name")
 HOLDER_SEARCH_LIMIT = 500
 
 
-def client_ip(request: HttpRequest) -> str | None:
-    # The address the request came from; behind the load balancer Django sees
-    # the balancer's, which is still what the audit log can vouch for.
-    return request.META.get("REMOTE_ADDR") or None
-
-
 def change_url(obj: Model) -> str | None:
     """The admin page of ``obj``, or None when its model has no admin."""
     try:

@@ -27,7 +27,7 @@ from wallets.admin.confirmation import (
     run_confirmed_action,
 )
 from wallets.admin.dashboard import dashboard_view
-from wallets.admin.display import admin_link, client_ip, holder_name, holder_search, money
+from wallets.admin.display import admin_link, holder_name, holder_search, money
 from wallets.exceptions import WalletError
 from wallets.models import AuditEntry
 from wallets.selectors import holder_types_with_wallets, transaction_history
@@ -197,7 +197,7 @@ class WalletAdmin(admin.ModelAdmin):
             wallet_service().rename(
                 obj,
                 data["name"],
-                actor=StaffActor(request.user, data["reason"], client_ip(request)),
+                actor=StaffActor.from_request(request, data["reason"]),
                 idempotency_key=f"{data['idempotency_key']}:{obj.pk}",
             )
         except (WalletError, PermissionDenied) as error:
