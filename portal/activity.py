@@ -6,10 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import prefetch_related_objects
 
 from portal.models import User
 from portal.selectors import holder_label, holder_name, recent_activity, wallet_title
+from wallets.models import Purchase
 from wallets.swappable import get_transaction_model, get_transfer_model, get_wallet_model
 
 Wallet = get_wallet_model()
@@ -46,13 +48,60 @@ def activity_items(
 
 
 def with_counterparties(rows: list[Transaction]) -> list[Transaction]:
-    """Load the transfer each row is a leg of, and the other wallet and its holder."""
+    """Load the transfer each row is a leg of, and the other wallet and its holder, and
+    the purchase a row paid for (one query, and only when some row is a purchase)."""
     prefetch_related_objects(
         rows,
         "transfer_as_withdraw__to_wallet__holder",
         "transfer_as_deposit__from_wallet__holder",
     )
+    purchases = [tx for tx in rows if is_purchase_row(tx)]
+    if purchases:
+        prefetch_related_objects(purchases, "purchase")
     return rows
+
+
+def is_purchase_row(tx: Transaction) -> bool:
+    """The buyer's row of a purchase no wallet received (it names the product)."""
+    meta = tx.meta or {}
+    return tx.amount < 0 and "product_label" in meta and "refund_of_purchase" not in meta
+
+
+def purchase_of(tx: Transaction) -> Purchase | None:
+    """The purchase ``tx`` paid for, if any; read from what the history's
+    ``select_related`` or ``with_counterparties`` loaded."""
+    if not is_purchase_row(tx):
+        return None
+    try:
+        return tx.purchase
+    except ObjectDoesNotExist:
+        return None
+
+
+def refunded_product(tx: Transaction) -> str:
+    """The product a refund row gives money back for ("" when it is not one)."""
+    meta = tx.meta or {}
+    if meta.get("refund_of_purchase"):
+        return str(meta.get("product_label") or "a purchase")
+    return ""
+
+
+PURCHASE_WORDS = {Transfer.Kind.PAID: "Purchase", Transfer.Kind.GIFT: "Gift"}
+
+
+def describe_purchase(purchase: Purchase) -> str:
+    """ "Purchase · Python course x2" (a multiplication sign), "Gift · …"."""
+    words = PURCHASE_WORDS.get(purchase.kind, "Purchase")
+    text = f"{words} \N{MIDDLE DOT} {purchase.product_label}"
+    if purchase.quantity != 1:
+        text += f" \N{MULTIPLICATION SIGN}{purchase.quantity}"
+    return text
+
+
+def describe_refund(tx: Transaction) -> str:
+    """ "Refund · Python course" for a purchase's refund; "" otherwise."""
+    product = refunded_product(tx)
+    return f"Refund \N{MIDDLE DOT} {product}" if product else ""
 
 
 TRANSFER_WORDS = {
@@ -66,7 +115,10 @@ TRANSFER_WORDS = {
 
 def describe_transaction(tx: Transaction, viewer: User | None = None) -> str:
     """What a ledger row was, in the words of its holder: "Sent to Bob Baker",
-    "Exchanged into Euro savings", "Top-up", "Payout"."""
+    "Exchanged into Euro savings", "Top-up", "Payout", "Purchase · Python course x2"."""
+    refund = describe_refund(tx)
+    if refund:
+        return refund
     transfer = counterparty_transfer(tx)
     if transfer is not None:
         sent = tx.amount < 0
@@ -80,7 +132,13 @@ def describe_transaction(tx: Transaction, viewer: User | None = None) -> str:
         words = TRANSFER_WORDS.get(transfer.kind, TRANSFER_WORDS[Transfer.Kind.TRANSFER])
         who = holder_label(other, viewer) if viewer is not None else holder_name(other)
         return words[0 if sent else 1].format("you" if who == "You" else who)
+    purchase = purchase_of(tx)
+    if purchase is not None:
+        return describe_purchase(purchase)
     meta = tx.meta or {}
+    if meta.get("fee"):
+        # A fee leg (wallets.fees): "Fee", or "Fee returned" with a refund.
+        return str(meta.get("description") or "Fee")
     if meta.get("request") == "top-up":
         return "Top-up"
     if meta.get("request") == "payout":
@@ -122,6 +180,13 @@ def counterparty_wallet(tx: Transaction) -> Wallet | None:
 
 
 def counterparty_label(tx: Transaction) -> str:
+    """Who was on the other side: a holder, an own wallet, or for a purchase that no
+    wallet received (and its refunds) the product."""
+    purchase = purchase_of(tx)
+    if purchase is not None:
+        return purchase.product_label
+    if refunded_product(tx):
+        return refunded_product(tx)
     other = counterparty_wallet(tx)
     if other is None:
         return ""

@@ -23,7 +23,7 @@ from portal.services import (
     RecipientUnavailable,
     TransferToSelf,
 )
-from portal.templatetags.portal_money import money
+from portal.templatetags.portal_money import available_text, money
 from portal.wallet_choices import (
     WalletChoiceField,
     WalletChoicesMixin,
@@ -68,10 +68,7 @@ class WalletErrorsMixin(forms.Form):
         amount = data.get("amount")
         if error.code == ErrorCode.INSUFFICIENT_FUNDS and source is not None and amount:
             title = capitalized(selectors.wallet_title(source, self.viewer))
-            return (
-                f"{title} has {money(source.available, source)} available; "
-                f"this needs {money(amount, source)}."
-            )
+            return f"{title} has {available_text(source)}; this needs {money(amount, source)}."
         if error.code == ErrorCode.WALLET_FROZEN and getattr(error, "wallet", None) is not None:
             return frozen_message(error.wallet, self.viewer)
         if error.code == ErrorCode.AMOUNT_INVALID:

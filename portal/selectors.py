@@ -20,7 +20,7 @@ from django.http import Http404
 from portal.models import User
 from shop.models import Membership, Organization
 from wallets import conf as wallets_conf
-from wallets.models import TransferHold
+from wallets.models import Purchase, TransferHold
 from wallets.selectors import recent_transactions
 from wallets.selectors import transaction_history as wallet_transaction_history
 from wallets.swappable import get_transaction_model, get_transfer_model, get_wallet_model
@@ -119,6 +119,18 @@ def pending_for_user(user: User) -> QuerySet[Transaction]:
         .prefetch_related("wallet__holder", "transfer_hold__to_wallet__holder")
         .filter(wallet__in=wallets_for_user(user), state=Transaction.State.PENDING)
         .order_by("created_at", "id")
+    )
+
+
+def purchase_refunded_by(tx: Transaction) -> Purchase | None:
+    """The purchase a refund row gives money back for, in the refund's own wallet."""
+    key = (tx.meta or {}).get("refund_of_purchase")
+    try:
+        key = uuid.UUID(str(key))
+    except ValueError:
+        return None
+    return (
+        Purchase.objects.select_related("withdraw").filter(uuid=key, wallet_id=tx.wallet_id).first()
     )
 
 
@@ -295,12 +307,15 @@ def holder_for_choice(user: User, choice: str) -> User | Organization:
 
 
 def wallet_history(wallet: Wallet) -> QuerySet[Transaction]:
-    """The engine's history, with what the table needs to name counterparties in few queries."""
+    """The engine's history, with what the table needs to name counterparties and the
+    products bought (a purchase no wallet received) in few queries."""
     # Not the holders' content types: the holder prefetch reads them from ContentType's
     # cache, and each join more costs PostgreSQL planning time on every page.
     return (
         wallet_transaction_history(wallet)
-        .select_related("transfer_as_withdraw__to_wallet", "transfer_as_deposit__from_wallet")
+        .select_related(
+            "transfer_as_withdraw__to_wallet", "transfer_as_deposit__from_wallet", "purchase"
+        )
         .prefetch_related(
             "transfer_as_withdraw__to_wallet__holder",
             "transfer_as_deposit__from_wallet__holder",

@@ -144,6 +144,12 @@ class TransferPlan:
     needs_reauthentication: bool
     # A risk rule will hold it: the amount is reserved until staff decide.
     held_for_review: bool
+    # A fee policy's fee (wallets.fees): on top of the amount, or deducted from
+    # what the recipient gets; ``total`` is what leaves the source.
+    fee: Decimal = Decimal(0)
+    fee_deducted: bool = False
+    total: Decimal | None = None
+    received: Decimal | None = None
 
     @property
     def source(self) -> Wallet:
@@ -219,6 +225,10 @@ def plan_transfer(
         balance_after=quote.balance_after,
         needs_reauthentication=needs_reauthentication(source.unit, quote.amount),
         held_for_review=quote.review is not None,
+        fee=quote.fee,
+        fee_deducted=quote.fee_deducted,
+        total=quote.total,
+        received=quote.received,
     )
 
 
@@ -306,6 +316,11 @@ class ExchangeQuote:
     amount: Decimal
     rate: Decimal
     received: Decimal
+
+    @property
+    def available_after(self) -> Decimal:
+        """What the source could still spend once exchanged (its credit included)."""
+        return self.source.available - self.amount
 
 
 def quote_exchange(source: Wallet, destination: Wallet, amount: Any) -> ExchangeQuote:

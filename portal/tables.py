@@ -16,7 +16,13 @@ from django.utils.html import format_html
 from django_tables2.paginators import LazyPaginator
 from django_tables2.rows import BoundRow
 
-from portal.activity import counterparty_label, transaction_reference
+from portal.activity import (
+    counterparty_label,
+    describe_purchase,
+    describe_refund,
+    purchase_of,
+    transaction_reference,
+)
 from portal.selectors import count_up_to
 from portal.templatetags.portal_money import money, plain_amount, signed_money
 from wallets.swappable import get_transaction_model
@@ -147,6 +153,11 @@ class TransactionTable(BaseHtmxTable):
     receipt = tables.Column(
         verbose_name="Receipt", empty_values=(), orderable=False, exclude_from_export=True
     )
+    # In the CSV only: what the Type column says on the page ("Purchase · Python course
+    # x2"), next to the machine-readable type.
+    description = tables.Column(
+        verbose_name="Description", empty_values=(), orderable=False, visible=False
+    )
     # In the CSV only: its amounts are plain numbers (same places and sign as on the page,
     # no grouping), so the unit gets a column of its own.
     unit = tables.Column(verbose_name="Unit", empty_values=(), orderable=False, visible=False)
@@ -163,6 +174,7 @@ class TransactionTable(BaseHtmxTable):
             "counterparty",
             "reference",
             "receipt",
+            "description",
             "unit",
         )
         order_by = ("-created_at",)
@@ -179,7 +191,16 @@ class TransactionTable(BaseHtmxTable):
         return super().pager_labels
 
     def render_type(self, record: Transaction) -> str:
-        return record.get_type_display()
+        """The type, or what was bought: "Purchase · Python course x2", "Refund · …"."""
+        purchase = purchase_of(record)
+        if purchase is not None:
+            return describe_purchase(purchase)
+        if (record.meta or {}).get("fee"):  # a fee leg (wallets.fees): "Fee", "Fee returned"
+            return str(record.meta.get("description") or "Fee")
+        return describe_refund(record) or record.get_type_display()
+
+    def value_description(self, record: Transaction) -> str:
+        return self.render_type(record)
 
     def render_state(self, record: Transaction) -> str:
         return record.get_state_display()
@@ -213,10 +234,14 @@ class TransactionTable(BaseHtmxTable):
     def render_receipt(self, record: Transaction) -> str:
         from django.urls import reverse
 
+        # A purchase or its refund by what was bought; other rows by their type.
+        words = self.render_type(record)
+        if words == record.get_type_display():
+            words = words.lower()
         return format_html(
             '<a href="{}">View<span class="visually-hidden"> receipt for {} of {}</span></a>',
             reverse("portal:transaction", args=[record.uuid]),
-            record.get_type_display().lower(),
+            words,
             self.render_amount(record),
         )
 

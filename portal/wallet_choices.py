@@ -15,7 +15,7 @@ from django import forms
 from django.utils.html import format_html, format_html_join
 
 from portal import selectors
-from portal.templatetags.portal_money import money
+from portal.templatetags.portal_money import available_text
 from wallets.amounts import quantum
 from wallets.form_fields import places_message
 from wallets.swappable import get_wallet_model
@@ -65,11 +65,12 @@ class WalletChoiceField(forms.ModelChoiceField):
 
 
 def wallet_option_label(wallet: Wallet, viewer: Any = None) -> str:
-    """ "Your Main wallet · 217.50 USD available", "Acme Coffee's … · frozen"."""
+    """ "Your Main wallet · 217.50 USD available", "Acme Coffee's … · frozen",
+    "Your Main wallet · 1,200.00 USD available incl. 500.00 USD credit"."""
     title = capitalized(selectors.wallet_title(wallet, viewer))
     if wallet.is_frozen:
         return f"{title} · frozen"
-    return f"{title} · {money(wallet.available, wallet)} available"
+    return f"{title} · {available_text(wallet)}"
 
 
 class WalletChoicesMixin(forms.Form):

@@ -229,3 +229,37 @@ def paid_sessions(merchant: Organization) -> QuerySet:
         .select_related("payment", "paid_by")
         .order_by("-completed_at", "-pk")[:100]
     )
+
+
+@exact
+def cart_fee(lines: list[Any], wallet: Any) -> Decimal:
+    """The fees paying these cart lines from ``wallet`` would add (fee policies
+    whose payer pays; a fee deducted from the merchant costs the buyer nothing)."""
+    from wallets import fees
+    from wallets.exceptions import FeeConfigurationError
+    from wallets.holders import peek_wallet, unopened_wallet
+
+    total = Decimal(0)
+    for line in lines:
+        recipient = line.product.get_product_recipient()
+        receiving = peek_wallet(recipient) or unopened_wallet(recipient) if recipient else None
+        try:
+            quote = fees.quote(fees.PAYMENT, wallet, line.amount, receiving, line.product)
+        except FeeConfigurationError:
+            continue  # paying refuses it with the reason; the cart still shows
+        if quote is not None and not quote.deductible:
+            total += quote.fee
+    return total
+
+
+@exact
+def order_fee(order: Order) -> Decimal:
+    """The fees the buyer's wallet paid on this order's lines."""
+    from wallets.models import FeeCharge
+
+    charged = FeeCharge.objects.filter(
+        refund_of__isnull=True,
+        payer_wallet_id=order.wallet_id,
+        transfer__in=order.lines.values("transfer"),
+    )
+    return sum((charge.amount for charge in charged), Decimal(0))

@@ -17,6 +17,7 @@ from django.db.models import F
 from shop.exceptions import CartInvalid, NotAllowed, RefundInvalid
 from shop.models import Order, OrderLine, Product
 from shop.selectors import can_manage_merchant, owns_wallet
+from wallets import fees
 from wallets.amounts import exact, quantum
 from wallets.audit import AuditDraft
 from wallets.exceptions import ProductNotAvailable
@@ -220,6 +221,8 @@ def refund_order(
     wallets = {
         w.pk: w for line in chosen for w in (line.transfer.from_wallet, line.transfer.to_wallet)
     }
+    # A fee returned with a refund moves in the fee wallet: it joins the locks.
+    wallets.update({w.pk: w for w in fees.fee_wallets_of(line.transfer for line in chosen)})
 
     def perform(context: Context) -> list[Transfer]:
         # The products and wallets of these lines are locked: every refund of

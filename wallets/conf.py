@@ -27,6 +27,12 @@ DEFAULTS: dict[str, Any] = {
     # its dotted path) taking the product and returning a holder or a Wallet.
     # None: nobody; the buyer is charged (wallets.services.purchases).
     "REVENUE_WALLET": None,
+    # Where fees go (see wallets.fees): a callable (or its dotted path) taking the
+    # unit and returning a holder or a Wallet of that unit. A fee policy may name
+    # its own fee wallet instead. None: a policy that applies without one is refused.
+    "FEE_WALLET": None,
+    # How long a process may use the active fee policies it read (see wallets.fees).
+    "FEE_POLICIES_CACHE_SECONDS": 5,
     # How long a process may use the active risk rules it read (see wallets.risk).
     "RISK_RULES_CACHE_SECONDS": 5,
     "EXCHANGE_RATES": {},

@@ -39,6 +39,8 @@ class ErrorCode(StrEnum):
     HOLD_NOT_OPEN = "hold_not_open"
     REASON_REQUIRED = "reason_required"
     TEXT_INVALID = "text_invalid"
+    FEE_CONFIGURATION = "fee_configuration"
+    FEE_NOT_SUPPORTED = "fee_not_supported"
 
 
 class WalletError(Exception):
@@ -202,6 +204,20 @@ class HoldNotOpen(WalletError):
 class ReasonRequired(WalletError):
     default_message = "Give a reason: it is recorded in the audit log."
     code = ErrorCode.REASON_REQUIRED
+
+
+class FeeConfigurationError(WalletError):
+    """A fee policy applies but its fee wallet is missing or holds another unit."""
+
+    default_message = "The fee policy is not configured correctly."
+    code = ErrorCode.FEE_CONFIGURATION
+
+
+class FeeNotSupported(WalletError):
+    """A fee policy applies to an operation that cannot charge fees (bulk, pending)."""
+
+    default_message = "A fee applies to this operation, which cannot charge fees."
+    code = ErrorCode.FEE_NOT_SUPPORTED
 
 
 class BulkItemFailed(WalletError):

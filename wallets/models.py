@@ -278,3 +278,7 @@ class Purchase(LedgerRow):
     @property
     def refundable(self):
         return self.amount - self.refunded_amount
+
+
+# Fees live in a module of their own; imported here so Django registers them.
+from wallets.fee_models import FeeCharge, FeePolicy  # noqa: E402, F401

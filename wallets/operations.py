@@ -85,6 +85,12 @@ class Context:
         """The staff user acting, if any."""
         return self.actor.user if self.actor else None
 
+    def staff_meta(self, action: str) -> dict:
+        """What a staff action's ledger row says about who posted it and why."""
+        if self.actor is None:
+            return {}
+        return {"staff_action": action, "staff": self.actor.user.pk, "reason": self.reason[:200]}
+
 
 @dataclass
 class _Running:

@@ -14,19 +14,16 @@ Projects add rules of their own through the :data:`risk_check` signal.
 
 from __future__ import annotations
 
-import math
-import threading
-import time
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models.signals import post_delete, post_save
 from django.dispatch import Signal
 from django.utils import timezone
 
 from wallets import conf
+from wallets.active_rows import ActiveRows
 from wallets.models import RiskRule, TransferHold
 from wallets.selectors import sum_amounts
 from wallets.swappable import get_transfer_model, get_wallet_model
@@ -93,40 +90,12 @@ def applies_to(kind: str) -> bool:
     return kind == Kind.TRANSFER
 
 
-class _ActiveRules:
-    """The active rules, read at most every ``RISK_RULES_CACHE_SECONDS`` per process.
-
-    Every transfer asks for them; they change rarely. A rule saved or deleted
-    in this process is seen at once (and the cache stays off for a while, so a
-    change that rolls back is not kept either); other processes see it within
-    the cache time. 0 turns the cache off.
-    """
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.read_at = -math.inf
-        self.changed_at = -math.inf
-        self.rules: list[RiskRule] = []
-
-    def get(self) -> list[RiskRule]:
-        ttl = conf.get("RISK_RULES_CACHE_SECONDS")
-        now = time.monotonic()
-        if now - self.read_at < ttl and now - self.changed_at >= ttl:
-            return self.rules
-        rules = list(RiskRule.objects.filter(is_active=True).order_by("name", "pk"))
-        if now - self.changed_at >= ttl:
-            with self.lock:
-                self.rules, self.read_at = rules, now
-        return rules
-
-    def changed(self, **kwargs: Any) -> None:
-        with self.lock:
-            self.changed_at = time.monotonic()
-
-
-active_rules = _ActiveRules()
-post_save.connect(active_rules.changed, sender=RiskRule, dispatch_uid="wallets.risk.rules")
-post_delete.connect(active_rules.changed, sender=RiskRule, dispatch_uid="wallets.risk.rules")
+# Every transfer asks for them (see wallets.active_rows).
+active_rules = ActiveRows(
+    RiskRule,
+    "RISK_RULES_CACHE_SECONDS",
+    lambda: RiskRule.objects.filter(is_active=True).order_by("name", "pk"),
+)
 
 
 def rules_for(wallet: Wallet) -> list[RiskRule]:

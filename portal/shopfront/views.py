@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -20,8 +22,10 @@ from portal.shopfront.forms import (
 from shop import cart as shop_cart
 from shop.models import Order, Organization, Product
 from shop.selectors import (
+    cart_fee,
     catalog,
     categories,
+    order_fee,
     order_for_buyer,
     orders_for_buyer,
     price_for,
@@ -98,7 +102,10 @@ def _cart_context(request: HttpRequest, checkout_form: CartCheckoutForm | None =
     wallets = wallets_for_payment(request.user, unit) if unit and customer else []
     if checkout_form is None and wallets:
         checkout_form = CartCheckoutForm(wallets=wallets, total=totals[unit])
+    fee = cart_fee(lines, wallets[0]) if wallets else Decimal(0)
     return {
+        "fee": fee,
+        "fee_total": totals[unit] + fee if fee else None,
         "lines": lines,
         "totals": totals,
         "unit": unit,
@@ -188,4 +195,6 @@ def receipt(request: HttpRequest, number: str) -> HttpResponse:
         order = order_for_buyer(request.user, number)
     except Order.DoesNotExist:
         raise Http404("No such order.") from None
-    return render(request, "shop/receipt.html", {"order": order})
+    fee = order_fee(order)
+    context = {"order": order, "fee": fee, "fee_total": order.total + fee if fee else None}
+    return render(request, "shop/receipt.html", context)

@@ -85,3 +85,36 @@ def rate(value: Any) -> str:
     if _blank(value):
         return ""
     return f"{Decimal(value).normalize():f}"
+
+
+# Credit limits: what a wallet may spend beyond its own money, said wherever
+# available funds are, so a larger "available" than balance is never a surprise.
+
+
+def has_credit(wallet: Wallet | None) -> bool:
+    return wallet is not None and bool(getattr(wallet, "credit_limit", 0))
+
+
+@register.filter
+def credit_note(wallet: Wallet | None) -> str:
+    """ "incl. 500.00 USD credit" for a wallet with a credit limit; "" otherwise."""
+    if not has_credit(wallet):
+        return ""
+    return f"incl. {money(wallet.credit_limit, wallet)} credit"
+
+
+@register.filter
+def available_text(wallet: Wallet, value: Any = None) -> str:
+    """ "1,200.00 USD available incl. 500.00 USD credit" (``value``: another available
+    amount of the wallet than its current one, e.g. after a planned transfer)."""
+    amount_text = money(wallet.available if _blank(value) else value, wallet)
+    note = credit_note(wallet)
+    return f"{amount_text} available {note}" if note else f"{amount_text} available"
+
+
+@register.filter
+def using_credit(wallet: Wallet, balance: Any = None) -> bool:
+    """True when the balance (``balance``, or the wallet's own) is below zero and
+    the wallet has a credit limit: it is spending its credit."""
+    value = wallet.balance if _blank(balance) else balance
+    return has_credit(wallet) and Decimal(value) < 0

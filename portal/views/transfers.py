@@ -23,6 +23,7 @@ from portal.services import (
     recipient_lookup_allowed,
 )
 from portal.views.base import HtmxHttpRequest, partial, redirect_after_post
+from wallets import fees
 from wallets.exceptions import WalletError
 from wallets.models import TransferHold
 from wallets.swappable import get_transfer_model
@@ -145,7 +146,17 @@ def _receipt_context(request: HtmxHttpRequest, result: Transfer) -> dict:
     own_wallet = result.from_wallet if sent else result.to_wallet
     other_wallet = result.to_wallet if sent else result.from_wallet
     own_transaction = result.withdraw if sent else result.deposit
+    # A fee this wallet bore: its own ledger row, so the balance after is that row's.
+    fee = fees.charges_of(transfer=result)
+    own_fee = fee if fee is not None and fee.payer_wallet_id == own_wallet.pk else None
     return {
+        "fee": own_fee,
+        "fee_total": (result.amount + own_fee.amount if sent else result.received - own_fee.amount)
+        if own_fee
+        else None,
+        "balance_after": own_fee.payer_leg.balance_after
+        if own_fee
+        else own_transaction.balance_after,
         "sent": sent,
         "own_wallet": own_wallet,
         "other_wallet": other_wallet,

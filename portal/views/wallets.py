@@ -108,12 +108,18 @@ def _on_replica(lines: Iterator[str]) -> Iterator[str]:
 def transaction_receipt(request: HtmxHttpRequest, tx_uuid: str) -> HttpResponse:
     tx = selectors.transaction_for_user(request.user, tx_uuid)
     activity.with_counterparties([tx])
+    purchase = activity.purchase_of(tx)
+    refunded = selectors.purchase_refunded_by(tx) if activity.refunded_product(tx) else None
     context = {
         "tx": tx,
         "wallet": tx.wallet,
         "wallet_title": selectors.wallet_title(tx.wallet, request.user),
         "title": activity.describe_transaction(tx, request.user),
-        "counterparty": activity.counterparty_label(tx),
+        # A purchase names its product in rows of its own.
+        "counterparty": "" if purchase else activity.counterparty_label(tx),
+        "purchase": purchase,
+        "refunded_purchase": refunded,
+        "refunded_purchase_title": activity.describe_purchase(refunded) if refunded else "",
         "reference": transaction_reference(tx),
         "transfer": activity.counterparty_transfer(tx),
         "hold": selectors.hold_for(tx),

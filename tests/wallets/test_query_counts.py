@@ -18,7 +18,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from wallets import risk
+from wallets import fees, risk
 
 User = get_user_model()
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -51,6 +51,10 @@ def loaded():
     risk.active_rules.changed_at = -math.inf
     risk.active_rules.read_at = -math.inf
     risk.active_rules.get()
+    # And the fee policies (none active: a transfer or withdrawal asks nothing more).
+    fees.active_policies.changed_at = -math.inf
+    fees.active_policies.read_at = -math.inf
+    fees.active_policies.get()
     return alice.wallet, bob.wallet
 
 

@@ -7,6 +7,7 @@ wallet or writes a ledger, balance or audit row: the operation door does.
 
 from wallets.admin.audit_log_admin import AuditEntryAdmin
 from wallets.admin.dashboard import dashboard_panels
+from wallets.admin.fee_admin import FeeChargeAdmin, FeePolicyAdmin
 from wallets.admin.hold_admin import TransferHoldAdmin
 from wallets.admin.ledger_admin import TransactionAdmin, TransferAdmin
 from wallets.admin.risk_admin import RiskRuleAdmin
@@ -14,6 +15,8 @@ from wallets.admin.wallet_admin import WalletAdmin
 
 __all__ = [
     "AuditEntryAdmin",
+    "FeeChargeAdmin",
+    "FeePolicyAdmin",
     "RiskRuleAdmin",
     "TransactionAdmin",
     "TransferAdmin",

@@ -8,6 +8,10 @@ inserted a thousand to a statement and every balance written in one UPDATE.
 It is all or nothing: a refused item raises :class:`BulkItemFailed` naming
 it, and nothing of the batch is kept. Signals go out after commit.
 
+Fees are not charged in bulk: an item that a fee policy applies to (see
+``wallets.fees``) is refused with :class:`~wallets.exceptions.FeeNotSupported`
+before anything is locked; such payments are made one by one.
+
 Transfers whose source a risk rule (or a ``risk_check`` receiver) may judge
 are checked one by one, as single transfers, so the limits count every
 earlier item; without any, the batch is set-based.
@@ -20,7 +24,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from wallets import idempotency, signals
+from wallets import fees, idempotency, signals
 from wallets.amounts import Amount, exact, parse_amount
 from wallets.exceptions import BulkItemFailed, IdempotencyConflict, WalletError
 from wallets.holders import resolve_wallet
@@ -192,6 +196,15 @@ def _remember(items: Sequence[_Item], operation: str) -> None:
     insert_rows(records)
 
 
+def _refuse_fees(checked: Sequence[_Item], kind: str, what: str) -> None:
+    """Bulk operations charge no fees: an item a fee policy applies to is refused."""
+    for item in checked:
+        try:
+            fees.refuse_in_bulk(fees.plan_for(kind, *item.wallets), what)
+        except WalletError as error:
+            raise _failed(item.index, error) from error
+
+
 def _unique(wallets: Iterable[Wallet]) -> list[Wallet]:
     return list({w.pk: w for w in wallets}.values())
 
@@ -201,6 +214,8 @@ def bulk_single(items: Iterable[Any], *, withdraw: bool) -> list[Transaction]:
     """Bulk deposits (``withdraw=False``) or withdrawals, confirmed."""
     operation, kind, sign = ("withdraw", Withdrawal, -1) if withdraw else ("deposit", Deposit, 1)
     checked = _single_items(items, kind, operation, sign)
+    if withdraw:
+        _refuse_fees(checked, fees.WITHDRAWAL, "withdrawal")
     pre_signal = signals.pre_withdraw if withdraw else signals.pre_deposit
 
     def perform(context: Context) -> list[Transaction]:
@@ -237,6 +252,7 @@ def bulk_transfer(items: Iterable[Any]) -> list[Transfer | TransferHold]:
     from wallets.services.transfer import transfer_in_operation
 
     checked = _transfer_items(items)
+    _refuse_fees(checked, fees.TRANSFER, "transfer")
     wallets = _unique(w for item in checked for w in item.wallets)
     judged = risk_check.has_listeners(sender=Wallet) or any(
         rules_for(item.wallets[0]) for item in checked

@@ -11,7 +11,7 @@ from wallets.holders import find_wallet, get_or_create_wallet, unopened_wallet, 
 from wallets.ledger import ensure_active, ensure_available
 from wallets.operations import Context, Operation, run
 from wallets.rates import rate_provider
-from wallets.services.transfer import move
+from wallets.services.moves import move
 from wallets.swappable import get_transfer_model, get_wallet_model
 
 Wallet = get_wallet_model()

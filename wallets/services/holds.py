@@ -15,14 +15,16 @@ from typing import Any
 
 from django.utils import timezone
 
-from wallets import signals
+from wallets import fees, signals
 from wallets.audit import AuditDraft
 from wallets.exceptions import HoldNotOpen
+from wallets.fee_ledger import charge_transfer_fee
 from wallets.ledger import (
     after_commit,
     announce_transactions,
     clean_note,
     ensure_active,
+    ensure_available,
     post,
     release_pending,
     settle_pending,
@@ -93,13 +95,21 @@ def release_hold(
     actor: StaffActor | None = None,
     idempotency_key: str | None = None,
 ) -> Transfer:
-    """Send a held transfer: the reservation is posted as its source leg."""
+    """Send a held transfer: the reservation is posted as its source leg.
+
+    A fee policy that applies to the transfer now charges its fee on release."""
     note = clean_note(note)
+    fee_plan = fees.plan_for(fees.TRANSFER, hold.from_wallet, hold.to_wallet)
 
     def perform(context: Context) -> Transfer:
-        source, destination = context.locked
+        source, destination = context.locked[:2]
         fresh = _open_hold(hold)
         ensure_active(source, destination)
+        plan = fee_plan.under_lock(context) if fee_plan else None
+        fee = plan.fee_on(fresh.amount, source, destination) if plan else Decimal(0)
+        if fee and not plan.deductible:
+            # The amount is reserved already; the fee needs funds of its own.
+            ensure_available(source, fee)
         decision_note = note or context.reason
         meta = {**fresh.meta, "released_from": str(fresh.uuid)}
         signals.pre_deposit.send(sender=Wallet, wallet=destination, amount=fresh.amount, meta=meta)
@@ -116,6 +126,8 @@ def release_hold(
             received=fresh.amount,
             meta=meta,
         )
+        if fee:
+            charge_transfer_fee(plan, fee, transfer, source, destination)
         decide(fresh, HoldState.RELEASED, context.by, decision_note, transfer=transfer)
         announce_transactions([deposit])
         after_commit(
@@ -137,7 +149,11 @@ def release_hold(
     transfer = run(
         Operation(
             "release_hold",
-            wallets=[hold.from_wallet, hold.to_wallet],
+            wallets=[
+                hold.from_wallet,
+                hold.to_wallet,
+                *([fee_plan.fee_wallet] if fee_plan else []),
+            ],
             idempotency_key=idempotency_key,
             fingerprint=[str(hold.uuid)],
             actor=actor,

@@ -7,16 +7,18 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from wallets import conf
+from wallets import conf, fees
 from wallets.amounts import Amount, exact, parse_amount, quantum
 from wallets.exceptions import AmountInvalid, ProductNotAvailable, SameWallet, UnitMismatch
+from wallets.fee_ledger import charge_fee
+from wallets.fees import FeePlan
 from wallets.holders import holder_label, resolve_wallet
 from wallets.ledger import ensure_active, ensure_available
 from wallets.locking import product_key
 from wallets.models import Purchase
 from wallets.operations import Context, Operation, run
+from wallets.services.moves import move
 from wallets.services.purchases import charge, refund_purchase
-from wallets.services.transfer import move
 from wallets.staff import StaffActor
 from wallets.swappable import get_transaction_model, get_transfer_model, get_wallet_model
 
@@ -35,6 +37,7 @@ class Line:
     product: Any
     quantity: int
     recipient: Wallet | None  # None: no wallet receives the price (a Purchase)
+    fee_plan: FeePlan | None = None
 
 
 def purchase_refusal(product: Any, customer: Any, quantity: int) -> str | None:
@@ -98,20 +101,29 @@ class PurchaseService:
                     fresh.get_amount_product(customer), locked_source.decimal_places
                 )
                 priced.append((line, fresh, price))
+            fees_due = [cls._fee(context, line, price * line.quantity) for line, _, price in priced]
             total = sum((price * line.quantity for line, _, price in priced), Decimal(0))
+            total += sum((fee for plan, fee in fees_due if fee and not plan.deductible), Decimal(0))
             ensure_active(*context.locked)
             ensure_available(locked_source, total)
             paid: list[Paid] = []
-            for line, fresh, price in priced:
+            for (line, fresh, price), (plan, fee) in zip(priced, fees_due, strict=True):
                 line_meta = {
                     **meta,
                     "product": fresh.get_meta_product(),
                     "quantity": line.quantity,
                     "unit_price": str(price.quantize(quantum(locked_source.decimal_places))),
                 }
+                deducted = fee if fee and plan.deductible else Decimal(0)
                 if line.recipient is None:
                     result: Paid = charge(
-                        locked_source, fresh, line.quantity, price, kind=kind, meta=line_meta
+                        locked_source,
+                        fresh,
+                        line.quantity,
+                        price,
+                        kind=kind,
+                        meta=line_meta,
+                        fee_deducted=deducted,
                     )
                 else:
                     result = move(
@@ -122,6 +134,8 @@ class PurchaseService:
                         kind=kind,
                         meta=line_meta,
                     )
+                if fee:
+                    cls._charge_fee(plan, fee, result, locked_source, context, line)
                 fresh.after_purchase(customer, line.quantity, result)
                 paid.append(result)
             if on_paid is not None:
@@ -131,7 +145,11 @@ class PurchaseService:
         transfers = run(
             Operation(
                 "pay",
-                wallets=[source, *(line.recipient for line in lines if line.recipient)],
+                wallets=[
+                    source,
+                    *(line.recipient for line in lines if line.recipient),
+                    *(line.fee_plan.fee_wallet for line in lines if line.fee_plan),
+                ],
                 products=[line.product for line in lines],
                 idempotency_key=idempotency_key,
                 fingerprint=[
@@ -163,6 +181,35 @@ class PurchaseService:
         return refund_purchase(purchase, amount, meta, idempotency_key, actor=actor)
 
     @staticmethod
+    def _fee(context: Context, line: Line, amount: Decimal) -> tuple[FeePlan | None, Decimal]:
+        """The line's fee plan under the locks, and its fee on ``amount``."""
+        if line.fee_plan is None:
+            return None, Decimal(0)
+        plan = line.fee_plan.under_lock(context)
+        payer = context.locked[0]
+        wallets = [payer] if line.recipient is None else [payer, context.wallet(line.recipient)]
+        fee = plan.fee_on(amount, *wallets)
+        if fee and plan.deductible and line.recipient is None and fee >= amount:
+            raise AmountInvalid(f"The fee would take the whole price of '{line.product}'.")
+        return plan, fee
+
+    @staticmethod
+    def _charge_fee(
+        plan: FeePlan, fee: Decimal, paid: Paid, payer: Wallet, context: Context, line: Line
+    ) -> None:
+        """The line's fee: the payer pays it (for a purchase no wallet received,
+        deductible or not), or the receiving wallet gives it out of the price."""
+        if isinstance(paid, Purchase):
+            paid.fee_charge = charge_fee(
+                plan, fee, bearer=payer, base=paid.amount, subject=paid, purchase=paid
+            )
+            return
+        bearer = context.wallet(line.recipient) if plan.deductible else payer
+        paid.fee_charge = charge_fee(
+            plan, fee, bearer=bearer, base=paid.amount, subject=paid, transfer=paid
+        )
+
+    @staticmethod
     def _validated(items: Sequence[Any]) -> list[tuple[Any, int]]:
         if not items:
             raise AmountInvalid("The cart is empty.")
@@ -186,7 +233,7 @@ class PurchaseService:
             revenue = conf.get_class("REVENUE_WALLET")
             target = revenue(product) if revenue is not None else None
         if target is None:
-            return Line(product, quantity, None)
+            return Line(product, quantity, None, fees.plan_for(fees.PAYMENT, source, None, product))
         recipient = resolve_wallet(target)
         if recipient.pk == source.pk:
             raise SameWallet("A wallet cannot pay itself.")
@@ -194,7 +241,8 @@ class PurchaseService:
             raise UnitMismatch(
                 f"'{product}' is sold for {recipient.unit}; this wallet holds {source.unit}."
             )
-        return Line(product, quantity, recipient)
+        plan = fees.plan_for(fees.PAYMENT, source, recipient, product)
+        return Line(product, quantity, recipient, plan)
 
 
 def _holder_of(payer: Any, wallet: Wallet) -> Any:

@@ -15,12 +15,13 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
-from wallets import signals
+from wallets import fees, signals
 from wallets.amounts import Amount, exact, parse_amount
 from wallets.audit import AuditDraft, at_precision
 from wallets.exceptions import AlreadyRefunded, RefundExceedsTransfer
+from wallets.fee_ledger import return_fee
 from wallets.ledger import announce_transactions, ensure_active, insert_rows, post, write_balances
-from wallets.models import AuditEntry, Purchase
+from wallets.models import AuditEntry, FeeCharge, Purchase
 from wallets.operations import Context, Operation, run
 from wallets.staff import StaffActor
 from wallets.swappable import get_transaction_model, get_transfer_model, get_wallet_model
@@ -34,13 +35,23 @@ RefundState = Transfer.RefundState
 
 @exact
 def charge(
-    wallet: Wallet, product: Any, quantity: int, price: Decimal, *, kind: str, meta: dict
+    wallet: Wallet,
+    product: Any,
+    quantity: int,
+    price: Decimal,
+    *,
+    kind: str,
+    meta: dict,
+    fee_deducted: Decimal = Decimal(0),
 ) -> Purchase:
-    """Inside the payment's operation: the locked buyer's wallet is charged."""
+    """Inside the payment's operation: the locked buyer's wallet is charged.
+
+    With ``fee_deducted`` (a deductible fee, posted by the caller as a leg of
+    its own), the price row is that much smaller: the buyer pays the price."""
     amount = price * quantity
     label = str(product)[:200]
     signals.pre_withdraw.send(sender=Wallet, wallet=wallet, amount=amount, meta=meta)
-    withdraw = post(wallet, -amount, meta={**meta, "product_label": label})
+    withdraw = post(wallet, -(amount - fee_deducted), meta={**meta, "product_label": label})
     write_balances(wallet)
     is_row = isinstance(product, models.Model) and product.pk is not None
     (purchase,) = insert_rows(
@@ -71,14 +82,20 @@ def refund_purchase(
     *,
     actor: StaffActor | None = None,
 ) -> Transaction:
-    """Credit the buyer back: all that is left (``amount=None``) or part of it."""
+    """Credit the buyer back: all that is left (``amount=None``) or part of it.
+
+    A fee charged on the purchase is returned from the fee wallet or kept, as
+    its policy said when it was charged (``wallets.fees.returned_share``). In
+    deductible mode the fee was part of the price: the buyer gets the refund
+    in full either way, the returned share from the fee wallet."""
     wallet = purchase.wallet
     requested = None if amount is None else parse_amount(amount, wallet.decimal_places)
     meta = dict(meta or {})
+    charged = fees.charges_of(purchase=purchase)
 
     @exact
     def perform(context: Context) -> Transaction:
-        (locked,) = context.locked
+        locked = context.locked[0]
         fresh = Purchase.objects.get(pk=purchase.pk)
         left = fresh.amount - fresh.refunded_amount
         if left <= 0:
@@ -96,15 +113,31 @@ def refund_purchase(
             "refund_of_purchase": str(fresh.uuid),
             "product_label": fresh.product_label,
         }
+        charge = FeeCharge.objects.get(pk=charged.pk) if charged else None
+        share = fees.returned_share(charge, value, left, fresh.amount)
+        if charge and charge.mode == fees.DEDUCTIBLE:
+            share = min(share, value)
+        from_outside = value - share if charge and charge.mode == fees.DEDUCTIBLE else value
         signals.pre_deposit.send(sender=Wallet, wallet=locked, amount=value, meta=refund_meta)
-        refund = post(locked, value, meta=refund_meta)
+        refund = post(locked, from_outside, meta=refund_meta) if from_outside > 0 else None
         write_balances(locked)
+        if share:
+            returned = return_fee(
+                charge,
+                share,
+                bearer=locked,
+                fee_wallet=context.wallet(charged.fee_wallet),
+                subject=fresh,
+                purchase=fresh,
+            )
+            refund = refund or returned.payer_leg
         fresh.refunded_amount += value
         fresh.refund_state = (
             RefundState.FULL if fresh.refunded_amount == fresh.amount else RefundState.PARTIAL
         )
         fresh.save(update_fields=["refunded_amount", "refund_state"])
-        announce_transactions([refund])
+        if from_outside > 0:
+            announce_transactions([refund])
         context.audit = AuditDraft(
             target=fresh,
             amount=value,
@@ -117,7 +150,7 @@ def refund_purchase(
     result = run(
         Operation(
             "refund_purchase",
-            wallets=[wallet],
+            wallets=[wallet, *([charged.fee_wallet] if charged else [])],
             idempotency_key=idempotency_key,
             fingerprint=[str(purchase.uuid), None if requested is None else str(requested), meta],
             actor=actor,

@@ -1,39 +1,32 @@
-"""Moving value between wallets: transfers, their preview, refunds, gifts and holds."""
+"""Moving value between wallets: transfers, their preview, gifts, and the entry points
+for refunds (``refunds``) and held transfers (``holds``)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from typing import Any
 
-from wallets import conf, idempotency, signals
-from wallets.amounts import Amount, exact, parse_amount, quantum
-from wallets.audit import AuditDraft, at_precision
+from wallets import conf, fees
+from wallets.amounts import Amount, exact, parse_amount
 from wallets.exceptions import (
-    AlreadyRefunded,
-    AmountInvalid,
-    RefundExceedsTransfer,
     RiskLimitExceeded,
     SameWallet,
-    TransferNotRefundable,
     UnitMismatch,
 )
+from wallets.fee_ledger import charge_transfer_fee
+from wallets.fees import FeePlan
 from wallets.holders import holder_label, peek_wallet, resolve_wallet, unopened_wallet
 from wallets.ledger import (
-    after_commit,
-    announce_transactions,
     ensure_active,
     ensure_available,
-    entry,
-    insert_rows,
-    post_all,
-    write_balances,
 )
 from wallets.models import AuditEntry, TransferHold
 from wallets.operations import Context, Operation, run
 from wallets.risk import HOLD, RiskDecision, applies_to, transfer_policy
-from wallets.services import bulk, holds
+from wallets.services import bulk, holds, refunds
+from wallets.services.moves import move
 from wallets.staff import StaffActor
 from wallets.swappable import get_transfer_model, get_wallet_model
 
@@ -42,58 +35,6 @@ Transfer = get_transfer_model()
 
 Kind = Transfer.Kind
 Action = AuditEntry.Action
-
-
-def move(
-    source: Wallet,
-    destination: Wallet,
-    amount: Decimal,
-    received: Decimal,
-    *,
-    kind: str,
-    meta: dict,
-    rate: Decimal | None = None,
-    refund_of: Transfer | None = None,
-    check_funds: bool = True,
-) -> Transfer:
-    """Debit ``amount`` from a locked source and credit ``received`` to a locked
-    destination, recorded as one transfer. Both wallets must already be locked."""
-    ensure_active(source, destination)
-    if check_funds:
-        ensure_available(source, amount)
-    signals.pre_withdraw.send(sender=Wallet, wallet=source, amount=amount, meta=meta)
-    signals.pre_deposit.send(sender=Wallet, wallet=destination, amount=received, meta=meta)
-    if amount <= 0 or received <= 0:
-        raise AmountInvalid("The amount is too small to move between these wallets.")
-    withdraw = entry(source, -amount, meta=meta)
-    deposit = entry(destination, received, meta=meta)
-    post_all([withdraw, deposit])
-    write_balances(source, destination)
-    (transfer,) = insert_rows(
-        [
-            Transfer(
-                kind=kind,
-                from_wallet=source,
-                to_wallet=destination,
-                withdraw=withdraw,
-                deposit=deposit,
-                amount=amount,
-                received=received,
-                rate=rate,
-                refund_of=refund_of,
-                meta=meta,
-            )
-        ]
-    )
-    announce_transactions([withdraw, deposit])
-    after_commit(
-        signals.transfer_completed,
-        Transfer,
-        transfer=transfer,
-        from_wallet=source,
-        to_wallet=destination,
-    )
-    return transfer
 
 
 @dataclass(frozen=True)
@@ -107,6 +48,20 @@ class TransferQuote:
     available_after: Decimal
     # Set when the risk policy would hold the transfer for review.
     review: RiskDecision | None
+    # The fee a policy would charge (see wallets.fees): added to what leaves
+    # the source, or deducted from what the recipient keeps.
+    fee: Decimal = Decimal(0)
+    fee_deducted: bool = False
+
+    @property
+    def total(self) -> Decimal:
+        """What leaves the source, fee included."""
+        return self.amount if self.fee_deducted else self.amount + self.fee
+
+    @property
+    def received(self) -> Decimal:
+        """What the recipient keeps."""
+        return self.amount - self.fee if self.fee_deducted else self.amount
 
 
 def checked_pair(source: Wallet, destination: Wallet | None) -> int:
@@ -138,16 +93,27 @@ def _policy_decision(
 
 
 def transfer_in_operation(
-    source: Wallet, destination: Wallet, value: Decimal, meta: dict, kind: str
+    source: Wallet,
+    destination: Wallet,
+    value: Decimal,
+    meta: dict,
+    kind: str,
+    fee_plan: FeePlan | None = None,
 ) -> Transfer | TransferHold:
-    """A transfer inside an operation that holds both wallets' locks: the
-    checks, the risk policy, then the transfer or the hold."""
+    """A transfer inside an operation that holds both wallets' locks (and the
+    fee wallet's, with a ``fee_plan`` made under them): the checks, the risk
+    policy, then the transfer and its fee, or the hold."""
     ensure_active(source, destination)
-    ensure_available(source, value)
+    fee = fee_plan.fee_on(value, source, destination) if fee_plan else Decimal(0)
+    ensure_available(source, value + fee if fee and not fee_plan.deductible else value)
     decision = _policy_decision(source, destination, value, meta, kind)
     if decision is not None:
+        # The fee is charged when the transfer is released (holds.release_hold).
         return holds.place_hold(source, destination, value, meta, decision)
-    return move(source, destination, value, value, kind=kind, meta=meta)
+    transfer = move(source, destination, value, value, kind=kind, meta=meta)
+    if fee:
+        charge_transfer_fee(fee_plan, fee, transfer, source, destination)
+    return transfer
 
 
 class TransferService:
@@ -168,17 +134,21 @@ class TransferService:
         ensure_active(source)
         if destination is not None:
             ensure_active(destination)
-        ensure_available(source, value)
         # The policy also sees a recipient whose wallet opens on arrival.
         receiving = destination if destination is not None else unopened_wallet(to)
+        fee_quote = fees.quote(fees.TRANSFER, source, value, receiving)
+        total = fee_quote.total if fee_quote else value
+        ensure_available(source, total)
         review = _policy_decision(source, receiving, value, dict(meta or {}), Kind.TRANSFER)
         return TransferQuote(
             source=source,
             destination=destination,
             amount=value,
-            balance_after=source.balance - value,
-            available_after=source.available - value,
+            balance_after=source.balance - total,
+            available_after=source.available - total,
             review=review,
+            fee=fee_quote.fee if fee_quote else Decimal(0),
+            fee_deducted=bool(fee_quote and fee_quote.deductible),
         )
 
     @classmethod
@@ -200,14 +170,17 @@ class TransferService:
         destination = resolve_wallet(to)
         value = parse_amount(amount, checked_pair(source, destination))
         meta = dict(meta or {})
+        fee_plan = fees.plan_for(fees.kind_of(kind), source, destination)
 
         def perform(context: Context) -> Transfer | TransferHold:
-            return transfer_in_operation(*context.locked, value, meta, kind)
+            locked_source, locked_destination = context.locked[:2]
+            plan = fee_plan.under_lock(context) if fee_plan else None
+            return transfer_in_operation(locked_source, locked_destination, value, meta, kind, plan)
 
         return run(
             Operation(
                 "transfer",
-                wallets=[source, destination],
+                wallets=[source, destination, *([fee_plan.fee_wallet] if fee_plan else [])],
                 idempotency_key=idempotency_key,
                 fingerprint=[str(source.uuid), str(destination.uuid), str(value), meta, kind],
             ),
@@ -238,7 +211,6 @@ class TransferService:
         )
 
     @classmethod
-    @exact
     def refund(
         cls,
         transfer: Transfer,
@@ -249,83 +221,9 @@ class TransferService:
         *,
         actor: StaffActor | None = None,
     ) -> Transfer:
-        """Return money along a transfer's path, in full or in part.
-
-        ``amount`` is in the units that left the source (default: all that is
-        left). The recipient gives back the matching share of what it received;
-        the last refund returns exactly the rest, so a transfer refunded in
-        parts returns exactly what left the source and nothing more. Unless
-        ``force``, the recipient needs the funds available.
-        """
-        meta = dict(meta or {})
-        source_wallet, destination_wallet = transfer.from_wallet, transfer.to_wallet
-        requested = None if amount is None else parse_amount(amount, source_wallet.decimal_places)
-
-        def perform(context: Context) -> Transfer:
-            source, destination = context.locked
-            original = Transfer.objects.get(pk=transfer.pk)
-            if original.kind == Kind.REFUND:
-                raise TransferNotRefundable("A refund cannot itself be refunded.")
-            left = original.amount - original.refunded_amount
-            if left <= 0:
-                raise AlreadyRefunded("The transfer has already been refunded in full.")
-            value = left if requested is None else requested
-            if value > left:
-                raise RefundExceedsTransfer(
-                    f"Only {at_precision(left, source)} {source.unit} of this transfer "
-                    "is left to refund."
-                )
-            before = cls._refund_state(original, source)
-            refund = move(
-                destination,
-                source,
-                cls._received_share(original, value, left, destination),
-                value,
-                kind=Kind.REFUND,
-                meta={
-                    **meta,
-                    **({"reason": context.reason[:200]} if context.actor else {}),
-                    "refund_of": str(original.uuid),
-                },
-                rate=original.rate,
-                refund_of=original,
-                check_funds=not force,
-            )
-            original.refunded_amount += value
-            original.refund_state = (
-                Transfer.RefundState.FULL
-                if original.refunded_amount == original.amount
-                else Transfer.RefundState.PARTIAL
-            )
-            original.save(update_fields=["refunded_amount", "refund_state"])
-            context.audit = AuditDraft(
-                target=original,
-                amount=refund.received,
-                unit=source.unit,
-                before=before,
-                after={**cls._refund_state(original, source), "refund": str(refund.uuid)},
-            )
-            return refund
-
-        result = run(
-            Operation(
-                "refund",
-                wallets=[source_wallet, destination_wallet],
-                idempotency_key=idempotency_key,
-                scope=None if actor else idempotency.holder_scope(destination_wallet),
-                fingerprint=[
-                    str(transfer.uuid),
-                    None if requested is None else str(requested),
-                    meta,
-                    force,
-                ],
-                actor=actor,
-                action=Action.REFUND_TRANSFER,
-            ),
-            perform,
-        )
-        transfer.refresh_from_db(fields=["refunded_amount", "refund_state"])
-        return result
+        """Return money along a transfer's path, in full or in part
+        (``wallets.services.refunds.refund_transfer``)."""
+        return refunds.refund_transfer(transfer, amount, meta, idempotency_key, force, actor=actor)
 
     @classmethod
     def bulk_transfer(cls, items: Iterable[Any]) -> list[Transfer | TransferHold]:
@@ -364,28 +262,3 @@ class TransferService:
     def cancel_hold(cls, hold: TransferHold, note: str = "") -> TransferHold:
         """The holder withdraws a held transfer; its reserved amount is freed."""
         return holds.reject_hold(hold, note, state=TransferHold.State.CANCELED)
-
-    # Helpers
-
-    @staticmethod
-    def _refund_state(transfer: Transfer, source: Wallet) -> dict[str, str]:
-        return {
-            "refund_state": transfer.refund_state,
-            "refunded_amount": at_precision(transfer.refunded_amount, source),
-        }
-
-    @staticmethod
-    def _received_share(
-        original: Transfer, value: Decimal, left: Decimal, destination: Wallet
-    ) -> Decimal:
-        """How much the recipient gives back for ``value`` of the source's units."""
-        if original.amount == original.received:
-            return value
-        already_back = sum((r.amount for r in original.refunds.all()), start=Decimal(0))
-        received_left = original.received - already_back
-        if value == left:
-            return received_left
-        share = (original.received * value / original.amount).quantize(
-            quantum(destination.decimal_places), rounding=ROUND_HALF_EVEN
-        )
-        return min(share, received_left)

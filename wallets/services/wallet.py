@@ -1,4 +1,5 @@
-"""Single-wallet operations: deposits, withdrawals, pending resolution, reversal.
+"""Single-wallet operations: deposits, withdrawals, pending resolution, and the entry
+point for reversals (``wallets.services.reversals``).
 
 Each method is one engine operation (:func:`wallets.operations.run`). Given a
 ``StaffActor`` it is a staff action (manual credit or debit, confirmation,
@@ -13,13 +14,16 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q
 from django.utils import timezone
 
-from wallets import signals
+from wallets import fees, signals
 from wallets.amounts import Amount, parse_amount
 from wallets.audit import AuditDraft
-from wallets.exceptions import AlreadyReversed, TransactionHeld, TransactionNotReversible
+from wallets.exceptions import (
+    FeeNotSupported,
+    TransactionHeld,
+)
+from wallets.fee_ledger import withdraw_with_fee
 from wallets.ledger import (
     announce_transactions,
     apply_in_one_update,
@@ -34,7 +38,7 @@ from wallets.ledger import (
 )
 from wallets.models import AuditEntry, TransferHold
 from wallets.operations import Context, Operation, run
-from wallets.services import bulk, holds
+from wallets.services import bulk, holds, reversals
 from wallets.services.wallet_state import WalletStateService
 from wallets.staff import StaffActor
 from wallets.swappable import get_transaction_model, get_transfer_model, get_wallet_model
@@ -56,13 +60,6 @@ def resolution_audit(tx: Transaction, wallet: Wallet) -> AuditDraft:
         before={"state": State.PENDING},
         after={"state": tx.state},
     )
-
-
-def staff_meta(context: Context, action: str) -> dict:
-    """What a staff action's transaction says about who posted it and why."""
-    if context.actor is None:
-        return {}
-    return {"staff_action": action, "staff": context.actor.user.pk, "reason": context.reason[:200]}
 
 
 class WalletService(WalletStateService):
@@ -134,10 +131,20 @@ class WalletService(WalletStateService):
         action = Action.CREDIT if signed > 0 else Action.DEBIT
         pre_signal = signals.pre_deposit if signed > 0 else signals.pre_withdraw
         check_funds = operation == "withdraw"
+        # The holder's own withdrawals carry fees; staff debits and forced ones do not.
+        fee_plan = fees.plan_for(fees.WITHDRAWAL, wallet) if check_funds and not actor else None
+        if fee_plan is not None and not confirmed:
+            raise FeeNotSupported(
+                f"The fee policy '{fee_plan.policy.name}' applies to this withdrawal; "
+                "pending withdrawals cannot charge fees: withdraw it confirmed."
+            )
 
         def perform(context: Context) -> Transaction:
-            tx_meta = {**meta, **staff_meta(context, action)}
-            if not context.locked:
+            tx_meta = {**meta, **context.staff_meta(action)}
+            if fee_plan is not None:
+                locked = context.locked[0]
+                tx = withdraw_with_fee(locked, fee_plan.under_lock(context), -signed, tx_meta)
+            elif not context.locked:
                 # One conditional UPDATE locks, checks and applies (PostgreSQL).
                 locked = context.adopt(
                     apply_in_one_update(
@@ -166,14 +173,17 @@ class WalletService(WalletStateService):
         return run(
             Operation(
                 operation,
-                wallets=[wallet],
+                wallets=[wallet, *([fee_plan.fee_wallet] if fee_plan else [])],
                 idempotency_key=key,
                 fingerprint=[str(wallet.uuid), str(signed), meta, bool(confirmed)],
                 actor=actor,
                 action=action,
                 # Staff actions lock first (the audit entry records the state
-                # before), and so do wallets whose pre-signals have receivers.
-                lock_first=actor is not None or pre_signal.has_listeners(Wallet),
+                # before), and so do wallets whose pre-signals have receivers
+                # and withdrawals that pay a fee (two wallets).
+                lock_first=actor is not None
+                or fee_plan is not None
+                or pre_signal.has_listeners(Wallet),
             ),
             perform,
         )
@@ -311,72 +321,11 @@ class WalletService(WalletStateService):
         *,
         actor: StaffActor | None = None,
     ) -> Transaction:
-        """Post the opposite of a confirmed transaction, once.
-
-        Reversing a deposit needs the funds to be available unless ``force``.
-        Transfers are undone by refunding them, not by reversing one leg.
-        """
-        meta = dict(meta or {})
-
-        def perform(context: Context) -> Transaction:
-            (wallet,) = context.locked
-            tx = Transaction.objects.get(pk=transaction.pk)
-            cls._ensure_reversible(tx)
-            ensure_active(wallet)
-            opposite = -tx.amount
-            reversal_meta = {
-                **meta,
-                **staff_meta(context, Action.REVERSE),
-                "reversal_of": str(tx.uuid),
-            }
-            if opposite < 0:
-                if not force:
-                    ensure_available(wallet, -opposite)
-                signals.pre_withdraw.send(
-                    sender=Wallet, wallet=wallet, amount=-opposite, meta=reversal_meta
-                )
-            else:
-                signals.pre_deposit.send(
-                    sender=Wallet, wallet=wallet, amount=opposite, meta=reversal_meta
-                )
-            reversal = post(wallet, opposite, meta=reversal_meta, reversal_of=tx)
-            write_balances(wallet)
-            announce_transactions([reversal])
-            context.audit = AuditDraft(
-                target=tx,
-                amount=reversal.amount,
-                unit=wallet.unit,
-                before={"reversed": False},
-                after={"reversed": True, "reversal": str(reversal.uuid)},
-            )
-            return reversal
-
-        return run(
-            Operation(
-                "reverse",
-                wallets=[transaction.wallet],
-                idempotency_key=idempotency_key,
-                fingerprint=[str(transaction.uuid), meta, bool(force)],
-                actor=actor,
-                action=Action.REVERSE,
-            ),
-            perform,
-        )
+        """Post the opposite of a confirmed transaction, once
+        (``wallets.services.reversals.reverse_transaction``)."""
+        return reversals.reverse_transaction(transaction, meta, force, idempotency_key, actor=actor)
 
     # Helpers for subclasses and the other services.
-
-    @staticmethod
-    def _ensure_reversible(tx: Transaction) -> None:
-        if tx.state != State.CONFIRMED:
-            raise TransactionNotReversible("Only confirmed transactions can be reversed.")
-        if tx.reversal_of_id is not None:
-            raise TransactionNotReversible("A reversal cannot itself be reversed.")
-        if Transaction.objects.filter(reversal_of=tx).exists():
-            raise AlreadyReversed("The transaction has already been reversed.")
-        if Transfer.objects.filter(Q(withdraw=tx) | Q(deposit=tx)).exists():
-            raise TransactionNotReversible(
-                "The transaction is one leg of a transfer; refund the transfer instead."
-            )
 
     @staticmethod
     def _copy_resolution(target: Transaction, source: Transaction) -> None:

@@ -18,6 +18,7 @@ from shop.exceptions import NotAllowed
 from shop.models import CheckoutSession
 from shop.selectors import can_manage_merchant, owns_wallet
 from shop.webhooks import emit_event
+from wallets import fees
 from wallets.amounts import Amount, exact, parse_amount
 from wallets.audit import AuditDraft
 from wallets.exceptions import IdempotencyConflict, ProductNotAvailable
@@ -158,7 +159,8 @@ def refund_session_payment(
         Operation(
             "refund_checkout_session",
             products=[paid],
-            wallets=[payment.from_wallet, payment.to_wallet],
+            # A fee returned with the refund moves in the fee wallet too.
+            wallets=[payment.from_wallet, payment.to_wallet, *fees.fee_wallets_of([payment])],
             idempotency_key=idempotency_key or None,
             # Staff keys are scoped to the staff member by the door.
             scope=None if actor else f"user:{by.pk}",
