@@ -255,11 +255,16 @@ def cart_fee(lines: list[Any], wallet: Any) -> Decimal:
 @exact
 def order_fee(order: Order) -> Decimal:
     """The fees the buyer's wallet paid on this order's lines."""
+    return fees_paid(order.wallet_id, order.lines.values("transfer"))
+
+
+@exact
+def fees_paid(wallet_id: Any, transfers: Any) -> Decimal:
+    """The fees ``wallet_id`` paid on top of ``transfers`` (a fee deducted from the
+    receiver is not the payer's)."""
     from wallets.models import FeeCharge
 
     charged = FeeCharge.objects.filter(
-        refund_of__isnull=True,
-        payer_wallet_id=order.wallet_id,
-        transfer__in=order.lines.values("transfer"),
+        refund_of__isnull=True, payer_wallet_id=wallet_id, transfer__in=transfers
     )
     return sum((charge.amount for charge in charged), Decimal(0))

@@ -16,7 +16,7 @@ from django.db.models import F
 
 from shop.exceptions import CartInvalid, NotAllowed, RefundInvalid
 from shop.models import Order, OrderLine, Product
-from shop.selectors import can_manage_merchant, owns_wallet
+from shop.selectors import can_manage_merchant, fees_paid, owns_wallet
 from wallets import fees
 from wallets.amounts import exact, quantum
 from wallets.audit import AuditDraft
@@ -79,6 +79,15 @@ def _total_changed(total: Decimal, expected: Decimal, wallet: Wallet) -> CartInv
     )
 
 
+def _fee_changed(fee: Decimal, expected: Decimal, wallet: Wallet) -> CartInvalid:
+    places = quantum(wallet.decimal_places)
+    return CartInvalid(
+        f"The fee is now {fee.quantize(places)} {wallet.unit}, not "
+        f"{expected.quantize(places)}: the fees changed since you opened your cart. "
+        "Check it and pay again."
+    )
+
+
 @exact
 def pay_cart(
     buyer: Any,
@@ -86,14 +95,15 @@ def pay_cart(
     items: Iterable[tuple[Product, int]],
     idempotency_key: str = "",
     expected_total: Decimal | None = None,
+    expected_fee: Decimal | None = None,
 ) -> Order:
     """Pay for a cart from one of the buyer's wallets and record the order.
 
     One engine payment: every line is paid, the stock taken and the order
     written in its operation, or nothing happens. A retry with the same
-    ``idempotency_key`` returns the first order. With ``expected_total`` (what
-    the customer was shown), a total that changed in the meantime undoes the
-    payment.
+    ``idempotency_key`` returns the first order. With ``expected_total`` and
+    ``expected_fee`` (what the customer was shown), a total or a fee that
+    changed in the meantime undoes the payment.
     """
     if not owns_wallet(buyer, wallet):
         raise NotAllowed("You can only pay from your own wallets.")
@@ -106,6 +116,10 @@ def pay_cart(
         total = sum((t.amount for t in transfers), Decimal(0))
         if expected_total is not None and total != expected_total:
             raise _total_changed(total, expected_total, wallet)
+        if expected_fee is not None:
+            fee = fees_paid(wallet.pk, [t.pk for t in transfers])
+            if fee != expected_fee:
+                raise _fee_changed(fee, expected_fee, wallet)
         for product, quantity in lines:
             _take_stock(product, quantity)
         order = Order.objects.create(

@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 
+from portal.templatetags.portal_money import available_text
 from wallets.form_fields import AmountFormField
 
 
@@ -64,14 +65,19 @@ class CartCheckoutForm(IdempotencyKeyMixin, forms.Form):
     wallet = forms.TypedChoiceField(coerce=int, label="Pay from")
     # The total the customer saw; the payment is refused if it changed.
     expected_total = forms.DecimalField(widget=forms.HiddenInput, max_digits=40, required=False)
+    # And the fee it was shown on top (0: none); a changed fee refuses the payment.
+    expected_fee = forms.DecimalField(widget=forms.HiddenInput, max_digits=40, required=False)
 
-    def __init__(self, *args: Any, wallets: list, total: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, wallets: list, total: Any = None, fee: Any = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         if not self.is_bound and total is not None:
             self.initial["expected_total"] = total
+            self.initial["expected_fee"] = fee or 0
         self.wallets = {w.pk: w for w in wallets}
         self.fields["wallet"].choices = [
-            (w.pk, f"{w.name} ({w.available} {w.unit} available)") for w in wallets
+            (w.pk, f"{w.name} ({available_text(w)})") for w in wallets
         ]
 
     def chosen_wallet(self):

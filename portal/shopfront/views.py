@@ -100,9 +100,9 @@ def _cart_context(request: HttpRequest, checkout_form: CartCheckoutForm | None =
     totals = shop_cart.totals_by_unit(lines)
     unit = next(iter(totals)) if len(totals) == 1 else None
     wallets = wallets_for_payment(request.user, unit) if unit and customer else []
-    if checkout_form is None and wallets:
-        checkout_form = CartCheckoutForm(wallets=wallets, total=totals[unit])
     fee = cart_fee(lines, wallets[0]) if wallets else Decimal(0)
+    if checkout_form is None and wallets:
+        checkout_form = CartCheckoutForm(wallets=wallets, total=totals[unit], fee=fee)
     return {
         "fee": fee,
         "fee_total": totals[unit] + fee if fee else None,
@@ -166,6 +166,7 @@ def cart_checkout(request: HttpRequest) -> HttpResponse:
                 [(line.product, line.quantity) for line in context["lines"]],
                 idempotency_key=form.cleaned_data["idempotency_key"],
                 expected_total=form.cleaned_data["expected_total"],
+                expected_fee=form.cleaned_data["expected_fee"],
             )
         except WalletError as exc:
             context["error"] = money_error(

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from shop.models import Organization
+from shop.models import Order, Organization
 from shop.services import pay_cart
 from wallets.models import FeePolicy
 
@@ -34,3 +34,48 @@ def test_cart_and_receipt_show_fee_and_total(fee_policy, buyer, make_product):
     assert 'data-testid="order-fee">0.30 USD<' in receipt
     assert 'data-testid="order-fee-total">10.30 USD<' in receipt
     assert buyer.balance == Decimal("89.70")
+
+
+def hidden(page: str, name: str) -> str:
+    return page.split(f'name="{name}" value="')[1].split('"')[0]
+
+
+def test_a_fee_that_changed_after_the_cart_was_shown_is_not_charged(
+    fee_policy, buyer, make_product
+):
+    book = make_product("Book", "10.00")
+    client = Client()
+    client.force_login(buyer)
+    client.post(reverse("shop:cart-add", args=[book.pk]), {"quantity": 1})
+    page = client.get(reverse("shop:cart")).content.decode()
+    assert hidden(page, "expected_fee") == "0.30"
+    fee_policy.fixed = Decimal("0.50")  # 2% of 10.00 + 0.50 = 0.70
+    fee_policy.save()
+    response = client.post(
+        reverse("shop:cart-checkout"),
+        {
+            "wallet": buyer.wallet.pk,
+            "idempotency_key": hidden(page, "idempotency_key"),
+            "expected_total": hidden(page, "expected_total"),
+            "expected_fee": hidden(page, "expected_fee"),
+        },
+    )
+    assert response.status_code == 422
+    assert "The fee is now 0.70 USD, not 0.30" in response.content.decode()
+    assert buyer.balance == Decimal("100.00")
+    assert not Order.objects.exists()
+
+    # Shown the new fee, the buyer pays exactly it.
+    page = client.get(reverse("shop:cart")).content.decode()
+    assert hidden(page, "expected_fee") == "0.70"
+    response = client.post(
+        reverse("shop:cart-checkout"),
+        {
+            "wallet": buyer.wallet.pk,
+            "idempotency_key": hidden(page, "idempotency_key"),
+            "expected_total": hidden(page, "expected_total"),
+            "expected_fee": hidden(page, "expected_fee"),
+        },
+    )
+    assert response.status_code == 302
+    assert buyer.balance == Decimal("89.30")
