@@ -103,6 +103,10 @@ def test_reconciliation_reports_corrupted_rows_and_never_crashes(alice, bob, car
         assert "balance is unreadable" in err and "1 transaction amount(s) cannot be read" in err
     else:
         assert "balance is 11" in err and "balance is 5, transactions say 6" in err
+    # The command's earlier name reports the same and fails the same way.
+    with pytest.raises(CommandError, match="2 mismatch"):
+        call_command("wallets_audit")
+    assert str(alice.wallet.uuid) in capsys.readouterr().err
 
 
 def test_ledger_models_are_read_only_in_the_admin(rf, admin_user, alice, bob):
