@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from decimal import Decimal
 from urllib.parse import urlsplit
 
 from allauth.account.decorators import reauthentication_required
@@ -18,8 +19,16 @@ from portal.checkout.forms import ConfirmForm
 from portal.checkout.ids import is_public_id
 from portal.services import needs_reauthentication
 from shop.checkout.exceptions import CancelNotAllowed
-from shop.checkout.selectors import effective_status, payable_wallets, session_payable_problem
+from shop.checkout.selectors import (
+    effective_status,
+    fee_paid,
+    payable_wallets,
+    payment_options,
+    session_fee,
+    session_payable_problem,
+)
 from shop.checkout.services import (
+    FeeChanged,
     SessionAlreadyPaid,
     SessionNotPayable,
     cancel_url_for,
@@ -46,13 +55,16 @@ def _page(request: HttpRequest, session: CheckoutSession, form=None, error: str 
     if status_now == CheckoutSession.Status.COMPLETE and session.paid_by_id != request.user.pk:
         # A paid session is the payer's business only.
         raise Http404("No such checkout.")
-    wallets = payable_wallets(request.user, session) if status_now == "open" else []
+    options = payment_options(request.user, session) if status_now == "open" else []
+    if status_now == CheckoutSession.Status.COMPLETE:
+        fee = fee_paid(session)
+    elif status_now == CheckoutSession.Status.OPEN:
+        # The fee of the wallet offered first (the one checked), or of any wallet.
+        fee = options[0].fee if options else session_fee(session)
+    else:
+        fee = Decimal(0)
     if form is None:
-        form = ConfirmForm(wallets=wallets)
-    options = [
-        {"wallet": w, "after": w.available - session.amount, "checked": form["wallet"].value()}
-        for w in wallets
-    ]
+        form = ConfirmForm(wallets=[option.wallet for option in options], fee=fee)
     response = render(
         request,
         "checkout/hosted.html",
@@ -61,6 +73,8 @@ def _page(request: HttpRequest, session: CheckoutSession, form=None, error: str 
             "status": status_now,
             "form": form,
             "options": options,
+            "fee": fee,
+            "fee_total": session.amount + fee if fee else None,
             "error": error,
             "paid_by_me": session.paid_by_id == request.user.pk,
         },
@@ -123,7 +137,15 @@ def confirm(request: HttpRequest, public_id: str) -> HttpResponse:
     if not form.is_valid():
         return _page(request, session, form=form, error="Choose a wallet to pay from.", status=422)
     try:
-        pay_session(session, request.user, form.chosen_wallet())
+        pay_session(
+            session,
+            request.user,
+            form.chosen_wallet(),
+            expected_fee=form.cleaned_data["expected_fee"],
+        )
+    except FeeChanged as exc:
+        # Shown afresh: the new fee, and a form that expects it.
+        return _page(request, session, error=exc.message, status=409)
     except SessionAlreadyPaid as exc:
         session.refresh_from_db()
         return _page(request, session, error=exc.message, status=409)
@@ -136,10 +158,14 @@ def confirm(request: HttpRequest, public_id: str) -> HttpResponse:
     if session.mode == CheckoutSession.Mode.EMBEDDED:
         # The popup is done: the framed page learns it by polling and tells
         # the merchant page; this window only has to close.
-        return _keep_opener(
-            render(request, "checkout/popup_done.html", {"session": session, "outcome": "paid"}),
-            session,
-        )
+        fee = fee_paid(session)
+        context = {
+            "session": session,
+            "outcome": "paid",
+            "fee": fee,
+            "fee_total": session.amount + fee if fee else None,
+        }
+        return _keep_opener(render(request, "checkout/popup_done.html", context), session)
     return HttpResponseRedirect(success_url_for(session), status=303)
 
 
@@ -194,13 +220,18 @@ def _frame_only_by(response: HttpResponse, origin: str) -> HttpResponse:
 @xframe_options_exempt
 def embed(request: HttpRequest, public_id: str) -> HttpResponse:
     session = _embedded_session(request, public_id)
+    status = effective_status(session)
+    # No customer here: the fee any wallet in the session's unit would pay.
+    fee = session_fee(session) if status == CheckoutSession.Status.OPEN else None
     response = render(
         request,
         "checkout/embed.html",
         {
             "session": session,
-            "status": effective_status(session),
+            "status": status,
             "client_secret": request.GET["cs"],
+            "fee": fee,
+            "fee_total": session.amount + fee if fee else None,
         },
     )
     return _frame_only_by(response, session.embed_origin)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -13,7 +14,7 @@ from portal import selectors as portal_selectors
 from portal.models import User
 from shop.models import Order, Organization, WebhookDelivery
 from wallets import selectors as wallet_selectors
-from wallets.models import AuditEntry, TransferHold
+from wallets.models import AuditEntry, FeeCharge, TransferHold
 from wallets.swappable import get_transaction_model, get_transfer_model, get_wallet_model
 
 Wallet = get_wallet_model()
@@ -69,6 +70,19 @@ def recent_transfers(wallets: QuerySet[Wallet], limit: int = 20) -> QuerySet[Tra
         .prefetch_related("from_wallet__holder", "to_wallet__holder")
         .order_by("-created_at", "-id")[:limit]
     )
+
+
+def with_fees(transfers: Iterable[Transfer]) -> list[Transfer]:
+    """The transfers, each with ``fee_charge``: the fee charged on it, or None.
+    One query for all of them (returns of fees are counted on the charge)."""
+    rows = list(transfers)
+    charged = FeeCharge.objects.filter(
+        transfer_id__in=[t.pk for t in rows], refund_of__isnull=True
+    ).only("transfer_id", "amount", "refunded", "mode", "policy_name")
+    by_transfer = {charge.transfer_id: charge for charge in charged}
+    for transfer in rows:
+        transfer.fee_charge = by_transfer.get(transfer.pk)
+    return rows
 
 
 def _ids_as_text(queryset: QuerySet) -> QuerySet:

@@ -62,12 +62,15 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
 def holder_detail(request: HtmxHttpRequest, kind: str, pk: str) -> HttpResponse:
     holder = selectors.holder(kind, pk)
     wallets = selectors.wallets_of(holder)
+    transfers = selectors.with_fees(selectors.recent_transfers(wallets))
     user = request.user
     context = {
         "holder": holder,
         "kind": kind,
         "wallets": wallets,
-        "transfers": selectors.recent_transfers(wallets),
+        "transfers": transfers,
+        # The Fee column, when a listed transfer was charged one.
+        "transfer_fees": any(t.fee_charge for t in transfers),
         "orders": selectors.orders_of(holder),
         "audit": selectors.audit_for_holder(holder, wallets),
         "can_freeze": can(user, Action.FREEZE),

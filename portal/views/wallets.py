@@ -14,6 +14,7 @@ from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
 
 from portal import activity, selectors
+from portal.fee_receipt import fee_on_receipt
 from portal.filters import TransactionFilter
 from portal.ops.db import replica_reads, use_replica
 from portal.tables import (
@@ -110,6 +111,7 @@ def transaction_receipt(request: HtmxHttpRequest, tx_uuid: str) -> HttpResponse:
     activity.with_counterparties([tx])
     purchase = activity.purchase_of(tx)
     refunded = selectors.purchase_refunded_by(tx) if activity.refunded_product(tx) else None
+    transfer = activity.counterparty_transfer(tx)
     context = {
         "tx": tx,
         "wallet": tx.wallet,
@@ -121,7 +123,8 @@ def transaction_receipt(request: HtmxHttpRequest, tx_uuid: str) -> HttpResponse:
         "refunded_purchase": refunded,
         "refunded_purchase_title": activity.describe_purchase(refunded) if refunded else "",
         "reference": transaction_reference(tx),
-        "transfer": activity.counterparty_transfer(tx),
+        "transfer": transfer,
+        "fee": fee_on_receipt(tx, request.user, transfer, purchase),
         "hold": selectors.hold_for(tx),
         "can_cancel": tx.is_pending
         and tx.type == tx.Type.WITHDRAW

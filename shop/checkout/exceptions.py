@@ -48,3 +48,10 @@ class SessionAlreadyPaid(SessionNotPayable):
 class SessionExpired(SessionNotPayable):
     default_message = "This checkout has expired."
     code = "session_expired"
+
+
+class FeeChanged(ShopError):
+    """The fee is not the one the customer was shown: nothing was paid."""
+
+    default_message = "The fee changed since this page was shown. Check it and pay again."
+    code = "fee_changed"

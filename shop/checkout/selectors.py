@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -9,7 +10,11 @@ from django.conf import settings
 from django.utils import timezone
 
 from shop.models import CheckoutSession
-from wallets.amounts import quantum
+from wallets import conf, fees
+from wallets.amounts import exact, quantum
+from wallets.exceptions import FeeConfigurationError
+from wallets.holders import unopened_wallet, wallets_of
+from wallets.swappable import get_wallet_model
 
 # Units a merchant may charge in, with how many decimals an amount may have.
 DEFAULT_UNITS = {"USD": 2, "EUR": 2, "PTS": 0}
@@ -80,12 +85,75 @@ def session_for_merchant(merchant_id: int, public_id: str) -> CheckoutSession:
     )
 
 
-def payable_wallets(user: Any, session: CheckoutSession) -> list[Any]:
-    """The user's active wallets in the session's unit with enough available."""
+@dataclass(frozen=True)
+class PaymentOption:
+    """A wallet that can pay the session, with the fee it would pay on top."""
+
+    wallet: Any
+    fee: Decimal
+    total: Decimal
+
+    @property
+    def after(self) -> Decimal:
+        return self.wallet.available - self.total
+
+
+def payment_options(user: Any, session: CheckoutSession) -> list[PaymentOption]:
+    """The user's active wallets in the session's unit with enough available for
+    the amount and the fee that wallet would pay."""
     from wallets.selectors import wallet_list_for_holder
 
-    return [
-        wallet
-        for wallet in wallet_list_for_holder(user).filter(unit=session.unit, is_frozen=False)
-        if wallet.available >= session.amount
-    ]
+    wallets = list(wallet_list_for_holder(user).filter(unit=session.unit, is_frozen=False))
+    receiving = _receiving_wallet(session) if wallets and fees.active_policies.get() else None
+    options = []
+    for wallet in wallets:
+        fee = session_fee(session, wallet, receiving) if receiving is not None else Decimal(0)
+        if wallet.available >= session.amount + fee:
+            options.append(PaymentOption(wallet, fee, session.amount + fee))
+    return options
+
+
+def payable_wallets(user: Any, session: CheckoutSession) -> list[Any]:
+    """The wallets of :func:`payment_options`."""
+    return [option.wallet for option in payment_options(user, session)]
+
+
+@exact
+def session_fee(session: CheckoutSession, wallet: Any = None, receiving: Any = None) -> Decimal:
+    """The fee paying ``session`` from ``wallet`` would add on top of its amount, by
+    the engine's quote (0: none; a fee deducted from the merchant costs the buyer
+    nothing). Without a wallet: what a wallet in the session's unit would pay (the
+    embedded summary has no customer)."""
+    if not fees.active_policies.get():
+        return Decimal(0)
+    if wallet is None:
+        places = units().get(session.unit, conf.get("DEFAULT_DECIMAL_PLACES"))
+        wallet = get_wallet_model()(unit=session.unit, decimal_places=places)
+    receiving = receiving if receiving is not None else _receiving_wallet(session)
+    try:
+        quote = fees.quote(fees.PAYMENT, wallet, session.amount, receiving, session)
+    except FeeConfigurationError:
+        return Decimal(0)  # paying refuses it with the reason; the page still shows
+    return quote.fee if quote is not None and not quote.deductible else Decimal(0)
+
+
+def _receiving_wallet(session: CheckoutSession) -> Any:
+    """The merchant's wallet the payment goes to (``merchant_wallet``'s choice),
+    read without opening one: a page that shows a fee writes nothing."""
+    found = list(wallets_of(session.merchant).filter(unit=session.unit).order_by("pk"))
+    default = [w for w in found if w.slug == conf.get("DEFAULT_SLUG")]
+    if default or found:
+        return (default or found)[0]
+    if session.unit == conf.get("DEFAULT_UNIT"):
+        return unopened_wallet(session.merchant)
+    return unopened_wallet(session.merchant, session.unit.lower(), unit=session.unit)
+
+
+@exact
+def fee_paid(session: CheckoutSession) -> Decimal:
+    """The fee the payer's wallet paid on top of the session's payment (0: none)."""
+    from shop.selectors import fees_paid
+
+    if session.payment_id is None:
+        return Decimal(0)
+    return fees_paid(session.payment.from_wallet_id, [session.payment_id])

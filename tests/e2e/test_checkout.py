@@ -105,6 +105,30 @@ def test_hosted_checkout_round_trip(page, two_sites, customer, receiver, axe):
     assert WebhookDelivery.objects.get().status == "delivered"
 
 
+def test_hosted_checkout_shows_and_charges_the_fee(page, two_sites, customer, settings, axe):
+    from wallets.models import FeePolicy
+
+    house = Organization.objects.create(name="Tally fees", slug="tally-fees")
+    settings.WALLETS = {**getattr(settings, "WALLETS", {}), "FEE_WALLET": lambda unit: house}
+    FeePolicy.objects.create(name="Card fee", percent=Decimal("2"), fixed=Decimal("0.10"))
+    page.goto(two_sites["merchant"] + "/demo-merchant/")
+    page.get_by_role("button", name="Pay on the wallet site").click()
+
+    # 2% of 25.00 + 0.10 = 0.60
+    expect(page.get_by_test_id("total")).to_have_text("25.00 USD")
+    expect(page.get_by_test_id("fee")).to_have_text("0.60 USD")
+    expect(page.get_by_test_id("fee-total")).to_have_text("25.60 USD")
+    expect(page.get_by_test_id("balance-after").first).to_have_text("191.90")
+    expect(page.get_by_test_id("pay")).to_have_text("Pay 25.60 USD")
+    assert_no_serious_a11y_violations(axe, page)
+    screenshots_at_both_widths(page, "checkout-fee")
+    page.get_by_test_id("pay").click()
+
+    expect(page.get_by_test_id("server-status")).to_have_text("complete")
+    assert customer.balance == Decimal("211.90")  # 237.50 - 25.00 - 0.60
+    assert house.balance == Decimal("0.60")
+
+
 def test_embedded_checkout_pays_in_a_popup_and_tells_the_merchant_page(
     page, two_sites, customer, receiver
 ):

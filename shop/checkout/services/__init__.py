@@ -10,6 +10,7 @@ The names below are the checkout's public writers; import them from here.
 
 from shop.checkout.exceptions import (
     CheckoutRequestInvalid,
+    FeeChanged,
     InvalidAPIKey,
     SessionAlreadyPaid,
     SessionExpired,
@@ -33,6 +34,7 @@ from shop.checkout.services.sessions import (
 
 __all__ = [
     "CheckoutRequestInvalid",
+    "FeeChanged",
     "InvalidAPIKey",
     "SessionAlreadyPaid",
     "SessionExpired",

@@ -7,16 +7,22 @@ asks ``purchase_refusal`` under that lock: a session is paid at most once.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
-from shop.checkout.exceptions import SessionAlreadyPaid, SessionExpired, SessionNotPayable
+from shop.checkout.exceptions import (
+    FeeChanged,
+    SessionAlreadyPaid,
+    SessionExpired,
+    SessionNotPayable,
+)
 from shop.checkout.selectors import money, session_data
 from shop.exceptions import NotAllowed
 from shop.models import CheckoutSession
-from shop.selectors import can_manage_merchant, owns_wallet
+from shop.selectors import can_manage_merchant, fees_paid, owns_wallet
 from shop.webhooks import emit_event
 from wallets import fees
 from wallets.amounts import Amount, exact, parse_amount
@@ -43,13 +49,18 @@ def session_refusal(session: CheckoutSession) -> SessionNotPayable | None:
     return None
 
 
-def pay_session(session: CheckoutSession, user: Any, wallet: Wallet) -> Transfer:
+@exact
+def pay_session(
+    session: CheckoutSession, user: Any, wallet: Wallet, expected_fee: Decimal | None = None
+) -> Transfer:
     """Pay a session from one of ``user``'s wallets, once.
 
     In the payment's operation, with the session locked, the session is
     marked complete and its ``checkout.session.completed`` event written. A
     second confirm, by anyone, raises SessionAlreadyPaid; an expired session
     raises SessionExpired. The payer's double click replays the first payment.
+    With ``expected_fee`` (the fee the customer was shown; 0 for none), a fee
+    that changed in the meantime raises FeeChanged and nothing is paid.
     """
     if not owns_wallet(user, wallet):
         raise NotAllowed("You can only pay from your own wallets.")
@@ -60,6 +71,11 @@ def pay_session(session: CheckoutSession, user: Any, wallet: Wallet) -> Transfer
 
     def complete(transfers: list[Transfer]) -> None:
         [payment] = transfers
+        # Under the operation's locks: raising here undoes the payment.
+        if expected_fee is not None:
+            fee = fees_paid(wallet.pk, [payment.pk])
+            if fee != expected_fee:
+                raise _fee_changed(fee, expected_fee, session.unit)
         updated = CheckoutSession.objects.filter(
             pk=session.pk, status=CheckoutSession.Status.OPEN, payment__isnull=True
         ).update(
@@ -94,6 +110,13 @@ def pay_session(session: CheckoutSession, user: Any, wallet: Wallet) -> Transfer
         raise refusal from None
     session.refresh_from_db()
     return payment
+
+
+def _fee_changed(fee: Decimal, expected: Decimal, unit: str) -> FeeChanged:
+    return FeeChanged(
+        f"The fee is now {money(fee, unit)} {unit}, not {money(expected, unit)}: the fees "
+        "changed since this page was shown. Check the new total and pay again."
+    )
 
 
 @exact
