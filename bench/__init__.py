@@ -1,4 +1,4 @@
-"""The speed benchmark of the wallet engine (issue 11): ``python -m bench --help``.
+"""The speed benchmark of the wallet engine: ``python -m bench --help``.
 
 It runs our engine, dj-wallet 0.1.0 (the peer) and a plain-SQL floor side by
 side, interleaved round by round, checks the ledger's invariants after every

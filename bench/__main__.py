@@ -44,7 +44,7 @@ NOTES = [
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
-        description="Our wallet engine against dj-wallet 0.1.0 and a plain-SQL floor (issue 11).",
+        description="Our wallet engine against dj-wallet 0.1.0 and a plain-SQL floor.",
     )
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--quick", action="store_true", help="smoke test: small counts")

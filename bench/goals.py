@@ -1,4 +1,4 @@
-"""The goals of issue 11, checked against a run's figures (informational only)."""
+"""The engine's speed goals, checked against a run's figures (informational only)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from bench.runner import RunReport, ScenarioResult
 
 ORDER = ("ours", "peer", "floor")
-# The scenarios issue 11 wants at 3x dj-wallet or better.
+# The scenarios the goals want at 3x dj-wallet or better.
 PEER_GOAL_SCENARIOS = (
     "deposit_seq",
     "transfer_seq",

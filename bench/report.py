@@ -127,7 +127,7 @@ def render(report: RunReport) -> str:
     if report.history is not None:
         lines += ["", *_history_lines(report.history)]
 
-    lines += ["", "Issue 11 goals (informational; the benchmark fails only on invariants)"]
+    lines += ["", "Speed goals (informational; the benchmark fails only on invariants)"]
     if meta["mode"] == "quick":
         lines.append("  (quick mode: small counts, the figures are not comparable to the goals)")
     for goal in goals(report):

@@ -1,6 +1,6 @@
-"""Issue 13 in a browser, at desktop (1280) and phone (390) widths: whose money it is
-(defects 1 and 2), who paid whom on the staff holder page (3), the open-wallet form's one
-error box (4), frozen wallets shown but not offered (6), and the dashboard's charts.
+"""The portal in a browser, at desktop (1280) and phone (390) widths: whose money it is,
+who paid whom on the staff holder page, the open-wallet form's one error box, frozen
+wallets shown but not offered, and the dashboard's charts.
 
 Every page visited is checked with axe (no serious or critical violation) and the
 browser console must stay free of CSP and script errors. Screenshots of each page go
@@ -83,7 +83,7 @@ def test_whose_money_is_named_everywhere_and_forms_start_on_your_own_wallet(
     expect(page.get_by_test_id("own-totals")).to_contain_text("237.50 USD")
     check(axe, page)
 
-    # Defect 1: the transfer form starts on Alice's own wallet, never Acme's.
+    # The transfer form starts on Alice's own wallet, never Acme's.
     page.goto(f"{live_server.url}/transfer/")
     source = page.get_by_label("From wallet")
     expect(source.locator("option:checked")).to_have_text(re.compile(r"^Your Main wallet"))
@@ -118,7 +118,7 @@ def test_whose_money_is_named_everywhere_and_forms_start_on_your_own_wallet(
     transfer = Transfer.objects.get(meta__note="Beans for the week")
     assert transfer.from_wallet == acme.wallet and transfer.meta["initiated_by"] == "alice"
 
-    # Defect 2 on the pending list: each row says whose wallet.
+    # The pending list: each row says whose wallet.
     page.goto(f"{live_server.url}/pending/")
     expect(page.get_by_test_id("pending-wallet")).to_have_text("Your Main wallet")
     check(axe, page)
