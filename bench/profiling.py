@@ -35,7 +35,7 @@ def _category(filename: str, function: str) -> str:
     return "other Python (stdlib, decimal, json...)"
 
 
-OPERATIONS = ("transfer", "deposit", "pay", "bulk_transfer")
+OPERATIONS = ("transfer", "deposit", "pay", "bulk_transfer", "last_50")
 
 
 def _operation(name: str) -> Callable[[], object]:
@@ -48,7 +48,11 @@ def _operation(name: str) -> Callable[[], object]:
         "transfer": lambda: ours.transfer(source, destination, amount),
         "deposit": lambda: ours.deposit(destination, amount),
         "bulk_transfer": lambda: ours.bulk_transfer([(source, destination, amount)] * 1000),
+        "last_50": lambda: ours.last_transactions(source, 50),
     }
+    if name == "last_50":
+        for _ in range(60):
+            ours.transfer(source, destination, amount)
     if name == "pay":
         product = ours.open_product("profile", Decimal("2.50"), own_wallet=False)
         operations["pay"] = lambda: ours.pay(source, product)
