@@ -24,6 +24,7 @@ import psycopg
 import pytest
 from django.conf import settings
 
+from tests.html import hidden_value
 from tests.ops.conftest import ROOT, production_env, run_manage
 
 pytestmark = pytest.mark.postgres
@@ -124,11 +125,6 @@ class Browser:
     def post(self, path: str, form: dict, headers=None):
         return self.request("POST", path, form=form, headers=headers)
 
-
-def hidden_value(html: bytes, name: str) -> str:
-    match = re.search(rf'name="{name}"[^>]*value="([^"]+)"', html.decode())
-    assert match, f"no {name} field in the page"
-    return match.group(1)
 
 
 def wait_until_up(browser: Browser, process: subprocess.Popen, deadline: float) -> None:

@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from portal.filters import TransactionFilter
 from shop.models import Order, Organization, Product
+from tests.html import hidden_value
 from tests.portal.conftest import HTMX
 from wallets.swappable import get_transaction_model
 
@@ -196,8 +197,8 @@ def test_a_cart_the_wallet_cannot_cover_says_what_is_available_and_needed(alice,
     )
     alice_client.post(f"/shop/products/{bike.pk}/add/", {"quantity": 1})
     page = alice_client.get("/shop/cart/").content.decode()
-    key = page.split('name="idempotency_key" value="')[1].split('"')[0]
-    shown = page.split('name="expected_total" value="')[1].split('"')[0]
+    key = hidden_value(page, "idempotency_key")
+    shown = hidden_value(page, "expected_total")
     response = alice_client.post(
         "/shop/cart/checkout/",
         {"wallet": alice.wallet.pk, "idempotency_key": key, "expected_total": shown},

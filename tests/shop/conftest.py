@@ -3,7 +3,8 @@ from decimal import Decimal
 import pytest
 
 from portal.models import User
-from shop.models import Membership, Organization, Product
+from shop.checkout.services import add_allowed_origin
+from shop.models import CheckoutSession, Membership, Organization, Product
 
 
 @pytest.fixture
@@ -75,3 +76,18 @@ def session_body():
         "success_url": "https://merchant.example/ok",
         "cancel_url": "https://merchant.example/cancel",
     }
+
+
+# A session created through the merchant API, hosted or embedded.
+@pytest.fixture
+def session(api, session_body):
+    data = api.post("/api/checkout/sessions/", session_body).json()
+    return CheckoutSession.objects.get(public_id=data["id"])
+
+
+@pytest.fixture
+def embedded(api, session_body, merchant, merchant_manager):
+    add_allowed_origin(merchant, "http://localhost:8123", by=merchant_manager)
+    body = {**session_body, "mode": "embedded", "embed_origin": "http://localhost:8123"}
+    data = api.post("/api/checkout/sessions/", body).json()
+    return CheckoutSession.objects.get(public_id=data["id"])

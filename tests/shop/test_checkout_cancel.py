@@ -16,12 +16,6 @@ CANCEL_URL = "https://merchant.example/cancel"
 
 
 @pytest.fixture
-def session(api, session_body):
-    data = api.post("/api/checkout/sessions/", session_body).json()
-    return CheckoutSession.objects.get(public_id=data["id"])
-
-
-@pytest.fixture
 def stranger(db):
     return User.objects.create_user("stranger", email="stranger@example.com", password="pw")
 

@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from shop.checkout.services import add_allowed_origin
 from shop.models import CheckoutSession, Organization, WebhookEvent
+from tests.html import hidden_value
 from wallets.models import FeeCharge, FeePolicy
 
 pytestmark = pytest.mark.django_db
@@ -20,23 +20,6 @@ def fee_policy(settings):
     return FeePolicy.objects.create(name="Card fee", percent=Decimal("2"), fixed=Decimal("0.10"))
 
 
-@pytest.fixture
-def session(api, session_body):
-    data = api.post("/api/checkout/sessions/", session_body).json()
-    return CheckoutSession.objects.get(public_id=data["id"])
-
-
-@pytest.fixture
-def embedded(api, session_body, merchant, merchant_manager):
-    add_allowed_origin(merchant, "http://localhost:8123", by=merchant_manager)
-    body = {**session_body, "mode": "embedded", "embed_origin": "http://localhost:8123"}
-    data = api.post("/api/checkout/sessions/", body).json()
-    return CheckoutSession.objects.get(public_id=data["id"])
-
-
-def hidden(page: str, name: str) -> str:
-    return page.split(f'name="{name}" value="')[1].split('"')[0]
-
 
 def test_hosted_page_shows_the_fee_and_the_total_with_it(client, buyer, session, fee_policy):
     client.force_login(buyer)
@@ -46,7 +29,7 @@ def test_hosted_page_shows_the_fee_and_the_total_with_it(client, buyer, session,
     assert 'data-testid="fee-total">25.60 USD<' in page
     assert 'balance after: <span data-testid="balance-after">74.40</span>' in page
     assert "Pay 25.60 USD</button>" in page
-    assert hidden(page, "expected_fee") == "0.60"
+    assert hidden_value(page, "expected_fee") == "0.60"
 
 
 def test_without_a_policy_the_page_shows_no_fee(client, buyer, session):
@@ -54,7 +37,7 @@ def test_without_a_policy_the_page_shows_no_fee(client, buyer, session):
     page = client.get(f"/checkout/{session.public_id}/").content.decode()
     assert 'data-testid="total">25.00 USD<' in page
     assert "Fee" not in page and "with the fee" not in page
-    assert hidden(page, "expected_fee") == "0"
+    assert hidden_value(page, "expected_fee") == "0"
     assert "Pay 25.00 USD</button>" in page
 
 
@@ -77,7 +60,7 @@ def test_paying_charges_the_fee_shown_and_the_done_page_shows_it(
     page = client.get(f"/checkout/{session.public_id}/").content.decode()
     response = client.post(
         f"/checkout/{session.public_id}/confirm/",
-        {"wallet": buyer.wallet.pk, "expected_fee": hidden(page, "expected_fee")},
+        {"wallet": buyer.wallet.pk, "expected_fee": hidden_value(page, "expected_fee")},
     )
     assert response.status_code == 303
     assert buyer.balance == Decimal("74.40")
@@ -99,7 +82,7 @@ def test_a_fee_that_changed_since_the_page_was_shown_is_refused_and_moves_nothin
     fee_policy.save()
     url = f"/checkout/{session.public_id}/confirm/"
     response = client.post(
-        url, {"wallet": buyer.wallet.pk, "expected_fee": hidden(page, "expected_fee")}
+        url, {"wallet": buyer.wallet.pk, "expected_fee": hidden_value(page, "expected_fee")}
     )
     body = response.content.decode()
     assert response.status_code == 409
@@ -110,7 +93,7 @@ def test_a_fee_that_changed_since_the_page_was_shown_is_refused_and_moves_nothin
     assert session.status == "open" and session.payment_id is None
     # The refusal shows the new fee, and its form expects it: paying again charges it.
     assert 'data-testid="fee">1.00 USD<' in body
-    assert hidden(body, "expected_fee") == "1.00"
+    assert hidden_value(body, "expected_fee") == "1.00"
     again = client.post(url, {"wallet": buyer.wallet.pk, "expected_fee": "1.00"})
     assert again.status_code == 303
     assert buyer.balance == Decimal("74.00")
@@ -124,7 +107,7 @@ def test_a_fee_that_appeared_after_a_page_without_one_is_refused(client, buyer, 
     FeePolicy.objects.create(name="Card fee", fixed=Decimal("0.30"))
     response = client.post(
         f"/checkout/{session.public_id}/confirm/",
-        {"wallet": buyer.wallet.pk, "expected_fee": hidden(page, "expected_fee")},
+        {"wallet": buyer.wallet.pk, "expected_fee": hidden_value(page, "expected_fee")},
     )
     assert response.status_code == 409
     assert "The fee is now 0.30 USD, not 0.00:" in response.content.decode()
@@ -138,7 +121,7 @@ def test_a_fee_deducted_from_the_merchant_costs_the_buyer_nothing(
     fee_policy.save()
     client.force_login(buyer)
     page = client.get(f"/checkout/{session.public_id}/").content.decode()
-    assert "Fee" not in page and hidden(page, "expected_fee") == "0"
+    assert "Fee" not in page and hidden_value(page, "expected_fee") == "0"
     client.post(f"/checkout/{session.public_id}/confirm/", {"wallet": buyer.wallet.pk})
     assert buyer.balance == Decimal("75.00")
     assert merchant.balance == Decimal("24.40")

@@ -5,24 +5,9 @@ import pytest
 from django.utils import timezone
 
 from portal.models import User
-from shop.checkout.services import add_allowed_origin
 from shop.models import CheckoutSession, WebhookEvent
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def session(api, session_body):
-    data = api.post("/api/checkout/sessions/", session_body).json()
-    return CheckoutSession.objects.get(public_id=data["id"])
-
-
-@pytest.fixture
-def embedded(api, session_body, merchant, merchant_manager):
-    add_allowed_origin(merchant, "http://localhost:8123", by=merchant_manager)
-    body = {**session_body, "mode": "embedded", "embed_origin": "http://localhost:8123"}
-    data = api.post("/api/checkout/sessions/", body).json()
-    return CheckoutSession.objects.get(public_id=data["id"])
 
 
 def test_logged_out_customers_log_in_first(client, session):

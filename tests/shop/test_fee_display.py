@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from shop.models import Order, Organization
 from shop.services import pay_cart
+from tests.html import hidden_value
 from wallets.models import FeePolicy
 
 pytestmark = pytest.mark.django_db
@@ -36,9 +37,6 @@ def test_cart_and_receipt_show_fee_and_total(fee_policy, buyer, make_product):
     assert buyer.balance == Decimal("89.70")
 
 
-def hidden(page: str, name: str) -> str:
-    return page.split(f'name="{name}" value="')[1].split('"')[0]
-
 
 def test_a_fee_that_changed_after_the_cart_was_shown_is_not_charged(
     fee_policy, buyer, make_product
@@ -48,16 +46,16 @@ def test_a_fee_that_changed_after_the_cart_was_shown_is_not_charged(
     client.force_login(buyer)
     client.post(reverse("shop:cart-add", args=[book.pk]), {"quantity": 1})
     page = client.get(reverse("shop:cart")).content.decode()
-    assert hidden(page, "expected_fee") == "0.30"
+    assert hidden_value(page, "expected_fee") == "0.30"
     fee_policy.fixed = Decimal("0.50")  # 2% of 10.00 + 0.50 = 0.70
     fee_policy.save()
     response = client.post(
         reverse("shop:cart-checkout"),
         {
             "wallet": buyer.wallet.pk,
-            "idempotency_key": hidden(page, "idempotency_key"),
-            "expected_total": hidden(page, "expected_total"),
-            "expected_fee": hidden(page, "expected_fee"),
+            "idempotency_key": hidden_value(page, "idempotency_key"),
+            "expected_total": hidden_value(page, "expected_total"),
+            "expected_fee": hidden_value(page, "expected_fee"),
         },
     )
     assert response.status_code == 422
@@ -67,14 +65,14 @@ def test_a_fee_that_changed_after_the_cart_was_shown_is_not_charged(
 
     # Shown the new fee, the buyer pays exactly it.
     page = client.get(reverse("shop:cart")).content.decode()
-    assert hidden(page, "expected_fee") == "0.70"
+    assert hidden_value(page, "expected_fee") == "0.70"
     response = client.post(
         reverse("shop:cart-checkout"),
         {
             "wallet": buyer.wallet.pk,
-            "idempotency_key": hidden(page, "idempotency_key"),
-            "expected_total": hidden(page, "expected_total"),
-            "expected_fee": hidden(page, "expected_fee"),
+            "idempotency_key": hidden_value(page, "idempotency_key"),
+            "expected_total": hidden_value(page, "expected_total"),
+            "expected_fee": hidden_value(page, "expected_fee"),
         },
     )
     assert response.status_code == 302

@@ -7,6 +7,7 @@ from django.test import Client
 from portal.models import User
 from shop.models import Membership, MerchantAPIKey, Order, Organization, WebhookDelivery
 from shop.services import pay_cart
+from tests.html import hidden_value
 
 pytestmark = pytest.mark.django_db
 
@@ -61,7 +62,7 @@ def test_cart_add_update_and_pay(client, buyer, catalog, merchant):
     )
     assert 'data-testid="cart-total">47.00 USD' in response.content.decode()
     page = client.get("/shop/cart/").content.decode()
-    key = page.split('name="idempotency_key" value="')[1].split('"')[0]
+    key = hidden_value(page, "idempotency_key")
     data = {"wallet": buyer.wallet.pk, "idempotency_key": key}
     response = client.post("/shop/cart/checkout/", data)
     order = Order.objects.get()
@@ -82,7 +83,7 @@ def test_paying_with_a_problem_shows_a_clear_message_and_charges_nothing(client,
     client.post(f"/shop/products/{catalog['book'].pk}/add/", {"quantity": 3})
     page = client.get("/shop/cart/").content.decode()
     assert "Only 2 of" in page
-    key = page.split('name="idempotency_key" value="')[1].split('"')[0]
+    key = hidden_value(page, "idempotency_key")
     response = client.post(
         "/shop/cart/checkout/", {"wallet": buyer.wallet.pk, "idempotency_key": key}
     )
@@ -238,7 +239,7 @@ def test_a_product_gone_from_the_cart_is_not_silently_skipped(client, buyer, cat
     client.post(f"/shop/products/{catalog['mug'].pk}/add/", {"quantity": 1})
     client.post(f"/shop/products/{catalog['book'].pk}/add/", {"quantity": 1})
     page = client.get("/shop/cart/").content.decode()
-    key = page.split('name="idempotency_key" value="')[1].split('"')[0]
+    key = hidden_value(page, "idempotency_key")
     catalog["book"].delete()
     response = client.post(
         "/shop/cart/checkout/", {"wallet": buyer.wallet.pk, "idempotency_key": key}
@@ -255,8 +256,8 @@ def test_a_price_change_after_the_cart_was_shown_is_not_charged(client, buyer, c
     client.force_login(buyer)
     client.post(f"/shop/products/{catalog['mug'].pk}/add/", {"quantity": 2})
     page = client.get("/shop/cart/").content.decode()
-    key = page.split('name="idempotency_key" value="')[1].split('"')[0]
-    shown = page.split('name="expected_total" value="')[1].split('"')[0]
+    key = hidden_value(page, "idempotency_key")
+    shown = hidden_value(page, "expected_total")
     Product.objects.filter(pk=catalog["mug"].pk).update(price=Decimal("9.00"))
     response = client.post(
         "/shop/cart/checkout/",
