@@ -17,13 +17,13 @@ from django.db.models import F
 from shop.exceptions import CartInvalid, NotAllowed, RefundInvalid
 from shop.models import Order, OrderLine, Product
 from shop.selectors import can_manage_merchant, fees_paid, owns_wallet
-from wallets import fees
 from wallets.amounts import exact, quantum
 from wallets.audit import AuditDraft
 from wallets.exceptions import ProductNotAvailable
 from wallets.models import AuditEntry
 from wallets.operations import Context, Operation, run
 from wallets.services import purchase_service, transfer_service
+from wallets.services.refunds import refund_wallets
 from wallets.staff import StaffActor, acting_as_staff
 from wallets.swappable import get_transfer_model, get_wallet_model
 
@@ -232,11 +232,7 @@ def refund_order(
     plan = _refund_plan(lines, quantities)
     chosen = [lines[pk] for pk in sorted(plan)]
     actor = _refund_actor(by, {line.merchant_id for line in chosen}, reason, ip, staff)
-    wallets = {
-        w.pk: w for line in chosen for w in (line.transfer.from_wallet, line.transfer.to_wallet)
-    }
-    # A fee returned with a refund moves in the fee wallet: it joins the locks.
-    wallets.update({w.pk: w for w in fees.fee_wallets_of(line.transfer for line in chosen)})
+    wallets = refund_wallets(line.transfer for line in chosen)
 
     def perform(context: Context) -> list[Transfer]:
         # The products and wallets of these lines are locked: every refund of
@@ -283,7 +279,7 @@ def refund_order(
         Operation(
             "refund_order",
             products=[line.product for line in chosen],
-            wallets=list(wallets.values()),
+            wallets=wallets,
             idempotency_key=idempotency_key or None,
             # Staff keys are scoped to the staff member by the door.
             scope=None if actor else f"user:{by.pk}",

@@ -3,6 +3,7 @@ part, never more than left the source, with its fee returned or kept."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from wallets import fees, idempotency
@@ -21,6 +22,16 @@ Transfer = get_transfer_model()
 
 Kind = Transfer.Kind
 Action = AuditEntry.Action
+
+
+def refund_wallets(transfers: Iterable[Transfer]) -> list[Wallet]:
+    """Every wallet a refund of ``transfers`` moves money in: both ends, and the fee
+    wallet of a fee the refund may return. An operation that refunds transfers
+    inside it locks these with its own, so nothing is locked out of order."""
+    transfers = list(transfers)
+    wallets = {w.pk: w for t in transfers for w in (t.from_wallet, t.to_wallet)}
+    wallets.update({w.pk: w for w in fees.fee_wallets_of(transfers)})
+    return list(wallets.values())
 
 
 @exact

@@ -24,13 +24,13 @@ from shop.exceptions import NotAllowed
 from shop.models import CheckoutSession
 from shop.selectors import can_manage_merchant, fees_paid, owns_wallet
 from shop.webhooks import emit_event
-from wallets import fees
 from wallets.amounts import Amount, exact, parse_amount
 from wallets.audit import AuditDraft
 from wallets.exceptions import IdempotencyConflict, ProductNotAvailable
 from wallets.models import AuditEntry
 from wallets.operations import Context, Operation, run
 from wallets.services import purchase_service, transfer_service
+from wallets.services.refunds import refund_wallets
 from wallets.staff import acting_as_staff
 from wallets.swappable import get_transfer_model, get_wallet_model
 
@@ -182,8 +182,7 @@ def refund_session_payment(
         Operation(
             "refund_checkout_session",
             products=[paid],
-            # A fee returned with the refund moves in the fee wallet too.
-            wallets=[payment.from_wallet, payment.to_wallet, *fees.fee_wallets_of([payment])],
+            wallets=refund_wallets([payment]),
             idempotency_key=idempotency_key or None,
             # Staff keys are scoped to the staff member by the door.
             scope=None if actor else f"user:{by.pk}",
