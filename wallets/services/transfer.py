@@ -16,7 +16,7 @@ from wallets.exceptions import (
     UnitMismatch,
 )
 from wallets.fee_ledger import charge_transfer_fee
-from wallets.fees import FeePlan
+from wallets.fees import FeePlan, FeeQuote
 from wallets.holders import holder_label, peek_wallet, resolve_wallet, unopened_wallet
 from wallets.ledger import (
     ensure_active,
@@ -48,20 +48,27 @@ class TransferQuote:
     available_after: Decimal
     # Set when the risk policy would hold the transfer for review.
     review: RiskDecision | None
-    # The fee a policy would charge (see wallets.fees): added to what leaves
-    # the source, or deducted from what the recipient keeps.
-    fee: Decimal = Decimal(0)
-    fee_deducted: bool = False
+    # The fee a policy would charge (see wallets.fees), if any: added to what
+    # leaves the source, or deducted from what the recipient keeps.
+    fee_quote: FeeQuote | None = None
+
+    @property
+    def fee(self) -> Decimal:
+        return self.fee_quote.fee if self.fee_quote else Decimal(0)
+
+    @property
+    def fee_deducted(self) -> bool:
+        return bool(self.fee_quote and self.fee_quote.deductible)
 
     @property
     def total(self) -> Decimal:
         """What leaves the source, fee included."""
-        return self.amount if self.fee_deducted else self.amount + self.fee
+        return self.fee_quote.total if self.fee_quote else self.amount
 
     @property
     def received(self) -> Decimal:
         """What the recipient keeps."""
-        return self.amount - self.fee if self.fee_deducted else self.amount
+        return self.fee_quote.received if self.fee_quote else self.amount
 
 
 def checked_pair(source: Wallet, destination: Wallet | None) -> int:
@@ -147,8 +154,7 @@ class TransferService:
             balance_after=source.balance - total,
             available_after=source.available - total,
             review=review,
-            fee=fee_quote.fee if fee_quote else Decimal(0),
-            fee_deducted=bool(fee_quote and fee_quote.deductible),
+            fee_quote=fee_quote,
         )
 
     @classmethod
