@@ -109,8 +109,9 @@ def staff(moderator):
     return actor
 
 
-# The engine's admin, driven as staff do (tests/wallets/test_admin*.py). Users are
-# created through get_user_model(), so these run with the engine alone too.
+# The engine's admin, driven as staff do (tests/wallets/admin_pages/ and
+# test_admin_races_pg.py). Users are created through get_user_model(), so these
+# run with the engine alone too.
 ADMIN_STAFF_PERMISSIONS = (
     *STAFF_PERMISSIONS,
     "view_wallet",

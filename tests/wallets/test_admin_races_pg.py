@@ -17,7 +17,7 @@ from django.db import connection
 from django.test import Client
 
 from tests.parallel import run_parallel
-from tests.wallets.test_admin import (
+from tests.wallets.admin_pages.support import (
     TRANSFERS_URL,
     TX_URL,
     WALLETS_URL,

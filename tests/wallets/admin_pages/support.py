@@ -90,3 +90,12 @@ def held_transfer(holder, other, amount: str = "60.00") -> TransferHold:
     hold = holder.transfer(other, amount)
     assert isinstance(hold, TransferHold)
     return hold
+
+
+def rename(client: Client, wallet: Wallet, name: str, reason: str = "typo", key=None):
+    """Rename on the wallet's admin page, with the key the page was shown with."""
+    url = f"{WALLETS_URL}{wallet.pk}/change/"
+    if key is None:
+        key = page_key(client.get(url))
+    data = {"name": name, "reason": reason, "idempotency_key": key, "_save": "Save"}
+    return client.post(url, data, follow=True)

@@ -9,7 +9,6 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
-from django.test import Client
 
 from tests.wallets.admin_pages.support import (
     WALLETS_URL,
@@ -18,6 +17,7 @@ from tests.wallets.admin_pages.support import (
     confirm_action,
     fresh,
     page_key,
+    rename,
     text,
     the_entry,
 )
@@ -30,14 +30,6 @@ pytestmark = pytest.mark.django_db
 
 
 # Renaming on the wallet's page
-
-
-def rename(client: Client, wallet: Wallet, name: str, reason: str = "typo", key=None):
-    url = f"{WALLETS_URL}{wallet.pk}/change/"
-    if key is None:
-        key = page_key(client.get(url))
-    data = {"name": name, "reason": reason, "idempotency_key": key, "_save": "Save"}
-    return client.post(url, data, follow=True)
 
 
 def test_rename_goes_through_the_engine_with_an_audit_entry(
