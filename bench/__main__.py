@@ -61,7 +61,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--profile-op",
-        choices=("transfer", "deposit", "pay", "bulk_transfer", "last_50"),
+        choices=("transfer", "deposit", "pay", "bulk_deposit", "bulk_transfer", "last_50"),
         default="transfer",
         help="the operation --profile runs (default: transfer)",
     )

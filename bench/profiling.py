@@ -35,7 +35,7 @@ def _category(filename: str, function: str) -> str:
     return "other Python (stdlib, decimal, json...)"
 
 
-OPERATIONS = ("transfer", "deposit", "pay", "bulk_transfer", "last_50")
+OPERATIONS = ("transfer", "deposit", "pay", "bulk_deposit", "bulk_transfer", "last_50")
 
 
 def _operation(name: str) -> Callable[[], object]:
@@ -47,6 +47,7 @@ def _operation(name: str) -> Callable[[], object]:
     operations: dict[str, Callable[[], object]] = {
         "transfer": lambda: ours.transfer(source, destination, amount),
         "deposit": lambda: ours.deposit(destination, amount),
+        "bulk_deposit": lambda: ours.bulk_deposit([(destination, amount)] * 1000),
         "bulk_transfer": lambda: ours.bulk_transfer([(source, destination, amount)] * 1000),
         "last_50": lambda: ours.last_transactions(source, 50),
     }
