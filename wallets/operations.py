@@ -9,7 +9,8 @@ An operation owns five things, and nothing above the engine adds them again:
   the first result and moves nothing;
 - the audit entry, when a :class:`~wallets.staff.StaffActor` is given, after
   the actor's permission and reason are checked;
-- the after-commit signals, which the ledger queues with ``on_commit``.
+- the after-commit signals, which the ledger queues in the operation's outbox
+  and the operation hands to ``on_commit`` in one hook (``wallets.outbox``).
 
 Layers above the engine add policy through hooks that the operation calls
 under its locks (``perform`` here, the risk policy, the product protocol).
@@ -27,6 +28,7 @@ from django.db import transaction as db_transaction
 from wallets import idempotency
 from wallets.audit import AuditDraft, wallet_snapshot, write_entry
 from wallets.locking import lock_products, lock_wallets, product_key, sync_instance
+from wallets.outbox import close_outbox, open_outbox
 from wallets.staff import StaffActor
 from wallets.swappable import get_wallet_model
 
@@ -50,7 +52,7 @@ class Operation:
     # The audit action; required when an actor is given.
     action: str | None = None
     # False: ``perform`` locks its single wallet itself with one conditional
-    # UPDATE (``wallets.ledger.apply_in_one_update``), the PostgreSQL fast path.
+    # UPDATE (``wallets.one_statement.apply_and_post``), the PostgreSQL fast path.
     lock_first: bool = True
 
 
@@ -135,7 +137,9 @@ def run(op: Operation, perform: Callable[[Context], T]) -> T:
     with db_transaction.atomic(using=using, savepoint=outermost):
         if outermost:
             running.locked = {}
+            open_outbox(using, op.name)
         running.depth += 1
+        committing = False
         try:
             once = _Once(op, key, using, claim_first=outermost)
             if once.replayed:
@@ -149,10 +153,12 @@ def run(op: Operation, perform: Callable[[Context], T]) -> T:
                     return once.result
             result = _perform(op, key, context, perform)
             once.settle(result)
+            committing = True
         finally:
             running.depth -= 1
             if outermost:
                 running.locked = {}
+                close_outbox(using, committing=committing)
     for original, fresh in zip(op.wallets, context.locked, strict=False):
         sync_instance(original, fresh)
     return result

@@ -15,3 +15,6 @@ transfer_held = Signal()  # hold: a transfer the risk policy held for review
 transaction_confirmed = Signal()  # transaction
 pre_withdraw = Signal()  # wallet, amount, meta
 pre_deposit = Signal()  # wallet, amount, meta
+# Once per committed operation, after its other signals: every transaction and
+# transfer it wrote, for receivers that count or log in bulk (``wallets.outbox``).
+operation_committed = Signal()  # operation, transactions, transfers

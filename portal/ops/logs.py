@@ -100,6 +100,18 @@ def log_transaction_created(sender: type, transaction: Any, **kwargs: Any) -> No
     )
 
 
+def log_operation_committed(
+    sender: type, transactions: list[Any], transfers: list[Any], **kwargs: Any
+) -> None:
+    """One line per new transaction and per transfer of a committed operation."""
+    if not money_logger.isEnabledFor(logging.INFO):
+        return
+    for transaction in transactions:
+        log_transaction_created(sender, transaction)
+    for transfer in transfers:
+        log_transfer_completed(sender, transfer, transfer.from_wallet, transfer.to_wallet)
+
+
 def log_transaction_confirmed(sender: type, transaction: Any, **kwargs: Any) -> None:
     money_logger.info(
         "wallet transaction confirmed",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hmac
 import os
 import time
+from collections import Counter as Tally
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -99,16 +100,20 @@ def record_webhook_failure() -> None:
     record_webhook_delivery("failed")
 
 
-def count_transaction_created(sender: type, transaction: Any, **kwargs: Any) -> None:
-    WALLET_TRANSACTIONS.labels(type=transaction.type, state=transaction.state).inc()
+def count_operation_committed(
+    sender: type, transactions: list[Any], transfers: list[Any], **kwargs: Any
+) -> None:
+    """Count an operation's new transactions by type and state, and its transfers by kind."""
+    for (type_, state), count in Tally((tx.type, tx.state) for tx in transactions).items():
+        WALLET_TRANSACTIONS.labels(type=type_, state=state).inc(count)
+    for kind, count in Tally(str(transfer.kind) for transfer in transfers).items():
+        WALLET_OPERATIONS.labels(kind=kind, outcome="completed").inc(count)
 
 
 def count_transaction_confirmed(sender: type, transaction: Any, **kwargs: Any) -> None:
     record_wallet_operation("confirm", "confirmed")
 
 
-def count_transfer_completed(sender: type, transfer: Any, **kwargs: Any) -> None:
-    record_wallet_operation(str(transfer.kind), "completed")
 
 
 def view_label(request: HttpRequest) -> str:

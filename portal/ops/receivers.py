@@ -30,13 +30,13 @@ def never_raise(receiver: Callable[..., None]) -> Callable[..., None]:
     return safe
 
 
+# New transactions and transfers come once per operation (a bulk operation's
+# thousand rows in one call); confirmations one by one.
 RECEIVERS = [
-    (signals.transaction_created, logs.log_transaction_created, "log_tx_created"),
+    (signals.operation_committed, logs.log_operation_committed, "log_operation"),
     (signals.transaction_confirmed, logs.log_transaction_confirmed, "log_tx_confirmed"),
-    (signals.transfer_completed, logs.log_transfer_completed, "log_transfer"),
-    (signals.transaction_created, metrics.count_transaction_created, "count_tx_created"),
+    (signals.operation_committed, metrics.count_operation_committed, "count_operation"),
     (signals.transaction_confirmed, metrics.count_transaction_confirmed, "count_confirmed"),
-    (signals.transfer_completed, metrics.count_transfer_completed, "count_transfer"),
 ]
 
 

@@ -232,7 +232,7 @@ def test_a_failing_observer_does_not_stop_other_receivers(
     finally:
         signals.transaction_created.disconnect(later_receiver)
     assert seen == [tx.pk]
-    assert any("count_transaction_created failed" in r.getMessage() for r in caplog.records)
+    assert any("count_operation_committed failed" in r.getMessage() for r in caplog.records)
 
 
 def test_count_wallet_failures_counts_engine_errors_by_class(alice, bob):

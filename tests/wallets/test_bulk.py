@@ -182,3 +182,54 @@ def test_signals_go_out_after_commit_for_every_item(wallets, django_capture_on_c
         assert seen == [t.pk for t in txs]
     finally:
         signals.transaction_created.disconnect(dispatch_uid="bulk-seen")
+
+
+def test_a_bulk_transfer_is_announced_once_with_every_row(
+    wallets, django_capture_on_commit_callbacks
+):
+    """operation_committed carries the whole batch in one call, after the
+    per-row signals, and only once the transaction commits."""
+    a, b, c, _ = wallets
+    WalletService.deposit(a, 100)
+    order, batches = [], []
+
+    def per_row(sender, transfer, **kwargs):
+        order.append("transfer_completed")
+
+    def whole(sender, operation, transactions, transfers, **kwargs):
+        order.append("operation_committed")
+        batches.append((operation, transactions, transfers))
+
+    signals.transfer_completed.connect(per_row, weak=False, dispatch_uid="bulk-row")
+    signals.operation_committed.connect(whole, weak=False, dispatch_uid="bulk-whole")
+    try:
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            made = TransferService.bulk_transfer([(a, b, 5), (a, c, 7), (b, c, 1)])
+            assert batches == []
+        assert len(callbacks) == 1
+    finally:
+        signals.transfer_completed.disconnect(dispatch_uid="bulk-row")
+        signals.operation_committed.disconnect(dispatch_uid="bulk-whole")
+    assert order == ["transfer_completed"] * 3 + ["operation_committed"]
+    ((operation, transactions, transfers),) = batches
+    assert operation == "bulk_transfer"
+    assert [t.pk for t in transfers] == [t.pk for t in made]
+    legs = [leg.pk for t in made for leg in (t.withdraw, t.deposit)]
+    assert [tx.pk for tx in transactions] == legs
+    assert sum(tx.amount for tx in transactions) == 0
+
+
+def test_a_refused_batch_announces_nothing(wallets, django_capture_on_commit_callbacks):
+    a, b, _, _ = wallets
+    WalletService.deposit(a, 10)
+    batches = []
+    signals.operation_committed.connect(
+        lambda sender, **kwargs: batches.append(kwargs), weak=False, dispatch_uid="refused"
+    )
+    try:
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            with pytest.raises(BulkItemFailed):
+                TransferService.bulk_transfer([(a, b, 5), (a, b, 50)])
+    finally:
+        signals.operation_committed.disconnect(dispatch_uid="refused")
+    assert callbacks == [] and batches == []

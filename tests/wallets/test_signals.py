@@ -33,6 +33,18 @@ def received():
         getattr(signals, name).disconnect(handler)
 
 
+@pytest.fixture
+def committed():
+    batches = []
+
+    def handler(sender, operation, transactions, transfers, **kwargs):
+        batches.append((operation, [t.pk for t in transactions], [t.pk for t in transfers]))
+
+    signals.operation_committed.connect(handler)
+    yield batches
+    signals.operation_committed.disconnect(handler)
+
+
 def names(events):
     return [name for name, _ in events]
 
@@ -73,7 +85,7 @@ def test_transfer_and_confirmation_signals(
 
 
 def test_nothing_is_sent_for_work_that_rolls_back(
-    alice, received, django_capture_on_commit_callbacks
+    alice, received, committed, django_capture_on_commit_callbacks
 ):
     alice.wallet  # noqa: B018
     with django_capture_on_commit_callbacks(execute=True):
@@ -82,7 +94,7 @@ def test_nothing_is_sent_for_work_that_rolls_back(
             raise RuntimeError("the caller's work failed")
         with pytest.raises(InsufficientFunds):
             alice.withdraw(5)
-    assert received == []
+    assert received == [] and committed == []
     assert alice.balance == 0
 
 
@@ -110,3 +122,19 @@ def test_a_pre_signal_receiver_can_cancel_the_operation(alice, bob):
         signals.pre_deposit.disconnect(no_deposits_to_bob)
     assert alice.balance == 60 and bob.balance == 0
     assert Transaction.objects.count() == 2
+
+
+def test_each_committed_operation_is_announced_once_with_what_it_wrote(
+    alice, bob, committed, django_capture_on_commit_callbacks
+):
+    alice.wallet, bob.wallet  # noqa: B018 - open the wallets outside the captured block
+    with django_capture_on_commit_callbacks(execute=True):
+        deposit = alice.deposit(10)
+        transfer = alice.transfer(bob, 4)
+        pending = alice.deposit(1, confirmed=False)
+        WalletService.confirm_transaction(pending)
+    assert committed == [
+        ("deposit", [deposit.pk], []),
+        ("transfer", [transfer.withdraw_id, transfer.deposit_id], [transfer.pk]),
+        ("deposit", [pending.pk], []),
+    ]

@@ -29,8 +29,8 @@ from wallets.amounts import Amount, exact, parse_amount
 from wallets.exceptions import BulkItemFailed, IdempotencyConflict, WalletError
 from wallets.holders import resolve_wallet
 from wallets.ledger import (
-    after_commit,
     announce_transactions,
+    announce_transfers,
     build,
     ensure_active,
     ensure_available,
@@ -316,11 +316,4 @@ def _post_transfers(pending: list[tuple[_Item, tuple[Transaction, Transaction]]]
     for (item, _), transfer in zip(pending, transfers, strict=True):
         item.result = transfer
     announce_transactions([leg for _, legs in pending for leg in legs])
-    for transfer in transfers:
-        after_commit(
-            signals.transfer_completed,
-            Transfer,
-            transfer=transfer,
-            from_wallet=transfer.from_wallet,
-            to_wallet=transfer.to_wallet,
-        )
+    announce_transfers(transfers)

@@ -22,6 +22,7 @@ from wallets.fee_ledger import charge_transfer_fee
 from wallets.ledger import (
     after_commit,
     announce_transactions,
+    announce_transfers,
     clean_note,
     ensure_active,
     ensure_available,
@@ -130,13 +131,7 @@ def release_hold(
             charge_transfer_fee(plan, fee, transfer, source, destination)
         decide(fresh, HoldState.RELEASED, context.by, decision_note, transfer=transfer)
         announce_transactions([deposit])
-        after_commit(
-            signals.transfer_completed,
-            Transfer,
-            transfer=transfer,
-            from_wallet=source,
-            to_wallet=destination,
-        )
+        announce_transfers([transfer])
         context.audit = AuditDraft(
             target=fresh,
             amount=fresh.amount,

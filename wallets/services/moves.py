@@ -7,15 +7,14 @@ from decimal import Decimal
 from wallets import signals
 from wallets.exceptions import AmountInvalid
 from wallets.ledger import (
-    after_commit,
     announce_transactions,
+    announce_transfers,
+    build,
     ensure_active,
     ensure_available,
     entry,
-    insert_rows,
-    post_all,
-    write_balances,
 )
+from wallets.one_statement import write_transfer
 from wallets.swappable import get_transfer_model, get_wallet_model
 
 Wallet = get_wallet_model()
@@ -45,30 +44,20 @@ def move(
         raise AmountInvalid("The amount is too small to move between these wallets.")
     withdraw = entry(source, -amount, meta=meta)
     deposit = entry(destination, received, meta=meta)
-    post_all([withdraw, deposit])
-    write_balances(source, destination)
-    (transfer,) = insert_rows(
-        [
-            Transfer(
-                kind=kind,
-                from_wallet=source,
-                to_wallet=destination,
-                withdraw=withdraw,
-                deposit=deposit,
-                amount=amount,
-                received=received,
-                rate=rate,
-                refund_of=refund_of,
-                meta=meta,
-            )
-        ]
-    )
-    announce_transactions([withdraw, deposit])
-    after_commit(
-        signals.transfer_completed,
+    transfer = build(
         Transfer,
-        transfer=transfer,
+        kind=kind,
         from_wallet=source,
         to_wallet=destination,
+        withdraw=withdraw,
+        deposit=deposit,
+        amount=amount,
+        received=received,
+        rate=rate,
+        refund_of=refund_of,
+        meta=meta,
     )
+    write_transfer(withdraw, deposit, transfer, [source, destination])
+    announce_transactions([withdraw, deposit])
+    announce_transfers([transfer])
     return transfer

@@ -20,8 +20,16 @@ from wallets.amounts import Amount, exact, parse_amount
 from wallets.audit import AuditDraft, at_precision
 from wallets.exceptions import AlreadyRefunded, RefundExceedsTransfer
 from wallets.fee_ledger import return_fee
-from wallets.ledger import announce_transactions, ensure_active, insert_rows, post, write_balances
+from wallets.ledger import (
+    announce_transactions,
+    build,
+    ensure_active,
+    entry,
+    post,
+    write_balances,
+)
 from wallets.models import AuditEntry, FeeCharge, Purchase
+from wallets.one_statement import write_linked
 from wallets.operations import Context, Operation, run
 from wallets.staff import StaffActor
 from wallets.swappable import get_transaction_model, get_transfer_model, get_wallet_model
@@ -51,25 +59,22 @@ def charge(
     amount = price * quantity
     label = str(product)[:200]
     signals.pre_withdraw.send(sender=Wallet, wallet=wallet, amount=amount, meta=meta)
-    withdraw = post(wallet, -(amount - fee_deducted), meta={**meta, "product_label": label})
-    write_balances(wallet)
+    withdraw = entry(wallet, -(amount - fee_deducted), meta={**meta, "product_label": label})
     is_row = isinstance(product, models.Model) and product.pk is not None
-    (purchase,) = insert_rows(
-        [
-            Purchase(
-                wallet=wallet,
-                withdraw=withdraw,
-                kind=kind,
-                product_type=ContentType.objects.get_for_model(product) if is_row else None,
-                product_id=str(product.pk) if is_row else "",
-                product_label=label,
-                quantity=quantity,
-                unit_price=price,
-                amount=amount,
-                meta=meta,
-            )
-        ]
+    purchase = build(
+        Purchase,
+        wallet=wallet,
+        withdraw=withdraw,
+        kind=kind,
+        product_type=ContentType.objects.get_for_model(product) if is_row else None,
+        product_id=str(product.pk) if is_row else "",
+        product_label=label,
+        quantity=quantity,
+        unit_price=price,
+        amount=amount,
+        meta=meta,
     )
+    write_linked([withdraw], [wallet], purchase, withdraw=withdraw)
     announce_transactions([withdraw])
     return purchase
 

@@ -26,7 +26,6 @@ from wallets.exceptions import (
 from wallets.fee_ledger import withdraw_with_fee
 from wallets.ledger import (
     announce_transactions,
-    apply_in_one_update,
     clean_note,
     ensure_active,
     ensure_available,
@@ -37,6 +36,7 @@ from wallets.ledger import (
     write_balances,
 )
 from wallets.models import AuditEntry, TransferHold
+from wallets.one_statement import apply_and_post
 from wallets.operations import Context, Operation, run
 from wallets.services import bulk, holds, reversals
 from wallets.services.wallet_state import WalletStateService
@@ -145,13 +145,11 @@ class WalletService(WalletStateService):
                 locked = context.locked[0]
                 tx = withdraw_with_fee(locked, fee_plan.under_lock(context), -signed, tx_meta)
             elif not context.locked:
-                # One conditional UPDATE locks, checks and applies (PostgreSQL).
-                locked = context.adopt(
-                    apply_in_one_update(
-                        wallet, signed, confirmed=confirmed, check_funds=check_funds
-                    )
+                # One statement locks, checks, applies and records (PostgreSQL).
+                locked, tx = apply_and_post(
+                    wallet, signed, confirmed=confirmed, check_funds=check_funds, meta=tx_meta
                 )
-                tx = post(locked, signed, confirmed=confirmed, meta=tx_meta, applied=True)
+                context.adopt(locked)
             else:
                 (locked,) = context.locked
                 ensure_active(locked)

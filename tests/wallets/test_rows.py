@@ -1,0 +1,106 @@
+"""New ledger rows built and inserted off the ORM's slow path, yet as the ORM would."""
+
+import os
+import uuid
+from decimal import Decimal
+
+import pytest
+from django.db.models.signals import post_init
+
+from wallets.rows import build, insert_rows, random_uuid
+from wallets.swappable import get_transaction_model, get_transfer_model
+
+Transaction = get_transaction_model()
+Transfer = get_transfer_model()
+
+pytestmark = pytest.mark.django_db
+
+
+def field_values(row):
+    return {f.attname: getattr(row, f.attname) for f in row._meta.concrete_fields}
+
+
+def test_a_built_row_is_the_row_the_model_makes(alice):
+    wallet = alice.wallet
+    values = {"wallet": wallet, "type": "deposit", "amount": Decimal("2.5"), "state": "confirmed"}
+    built, made = build(Transaction, **values), Transaction(**values)
+    ours, theirs = field_values(built), field_values(made)
+    # Each row draws its own uuid; everything else matches, defaults included.
+    assert ours.pop("uuid") != theirs.pop("uuid")
+    assert ours == theirs
+    assert built.meta == {} and built.meta is not build(Transaction, **values).meta
+    assert built.wallet is wallet
+    assert built._state.adding and built._state.db is None
+
+
+def test_a_field_the_model_lacks_is_refused(alice):
+    with pytest.raises(TypeError, match="no fields"):
+        build(Transaction, wallet=alice.wallet, amont=Decimal(1))
+
+
+def test_inserted_rows_read_back_as_written(alice, bob):
+    def confirmed(wallet, amount, **extra):
+        amount = Decimal(amount)
+        return build(
+            Transaction, wallet=wallet, type="deposit" if amount > 0 else "withdraw",
+            amount=amount, state="confirmed", balance_after=amount.max(0), **extra,
+        )  # fmt: skip
+
+    legs = [
+        confirmed(alice.wallet, "-1.5", meta={"note": "tab\there"}),
+        confirmed(bob.wallet, "1.5"),
+    ]
+    rows = legs + [
+        build(Transaction, wallet=bob.wallet, type="deposit", amount=Decimal(n), state="pending")
+        for n in range(1, 30)
+    ]  # past the size where PostgreSQL switches to COPY
+    insert_rows(rows)
+    assert all(row.pk and not row._state.adding for row in rows)
+    stored = {tx.pk: tx for tx in Transaction.objects.filter(pk__in=[r.pk for r in rows])}
+    for row in rows:
+        again = stored[row.pk]
+        assert (again.uuid, again.amount, again.state, again.meta) == (
+            row.uuid,
+            row.amount,
+            row.state,
+            row.meta,
+        )
+        assert again.created_at == row.created_at
+    # One statement's rows share the moment they were written, as one save() would.
+    assert len({row.created_at for row in rows}) == 1
+
+
+def test_a_model_with_init_receivers_is_built_the_ordinary_way(alice):
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance)
+
+    post_init.connect(receiver, sender=Transaction)
+    try:
+        row = build(Transaction, wallet=alice.wallet, type="deposit", amount=1, state="pending")
+    finally:
+        post_init.disconnect(receiver, sender=Transaction)
+    assert seen == [row]
+
+
+def test_random_uuids_are_version_4_and_never_repeat():
+    drawn = [random_uuid() for _ in range(5000)]
+    assert len(set(drawn)) == 5000
+    assert {u.version for u in drawn} == {4}
+    assert {u.variant for u in drawn} == {uuid.RFC_4122}
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_draws_ids_of_its_own():
+    random_uuid()  # the parent now holds unused ids
+    parent_next = list(random_uuid.ready)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report the id it draws, then leave at once
+        os.write(write, random_uuid().bytes)
+        os._exit(0)
+    os.waitpid(pid, 0)
+    child_id = uuid.UUID(bytes=os.read(read, 16))
+    os.close(read), os.close(write)
+    assert child_id not in parent_next

@@ -1,0 +1,145 @@
+"""Writes that PostgreSQL takes as one statement: a round trip saved on every operation.
+
+- A transfer's two legs, both balances and the transfer row (:func:`write_transfer`),
+  or a purchase's leg, the buyer's balance and the purchase row (:func:`write_linked`).
+- A deposit's or withdrawal's conditional balance UPDATE and its ledger row
+  (:func:`apply_and_post`).
+
+Each write is a data-modifying ``WITH`` clause of the one statement; PostgreSQL
+runs each exactly once, and later clauses read earlier ones' ``RETURNING``.
+Elsewhere (SQLite, where a round trip costs nothing) the writes run in turn.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.db import connections, router
+
+from wallets.amounts import exact
+from wallets.ledger import (
+    balances_update,
+    conditional_update,
+    entry,
+    explain_refusal,
+    wallet_from_row,
+    write_balances,
+)
+from wallets.locking import locking_by_update
+from wallets.rows import insert_rows, row_reader
+from wallets.swappable import get_transaction_model, get_transfer_model, get_wallet_model
+
+Wallet = get_wallet_model()
+Transaction = get_transaction_model()
+Transfer = get_transfer_model()
+
+
+def write_transfer(withdraw: Any, deposit: Any, transfer: Any, wallets: list[Wallet]) -> None:
+    """Insert the two new legs and the new transfer joining them, and write the
+    locked ``wallets``' balances back; every row gets its id."""
+    write_linked([withdraw, deposit], wallets, transfer, withdraw=withdraw, deposit=deposit)
+
+
+def write_linked(legs: list[Any], wallets: list[Wallet], row: Any, **links: Any) -> None:
+    """Insert new ledger ``legs``, write the locked ``wallets``' balances back,
+    and insert the new ``row`` whose foreign keys ``links`` (field name: leg)
+    point at the legs: a transfer, a purchase. Every row gets its id."""
+    using = router.db_for_write(type(row))
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        insert_rows(legs)
+        write_balances(*wallets)
+        for name, leg in links.items():
+            setattr(row, name, leg)
+        insert_rows([row])
+        return
+    quote = connection.ops.quote_name
+    legs_pk = quote(Transaction._meta.pk.column)
+    uuid_column = quote(Transaction._meta.get_field("uuid").column)
+    leg_fields = [f for f in Transaction._meta.concrete_fields if not f.primary_key]
+    read_leg = row_reader(leg_fields, connection)
+    one_leg = "(" + ", ".join(["%s"] * len(leg_fields)) + ")"
+    params: list[Any] = [value for leg in legs for value in read_leg(leg)]
+
+    balances_sql, balances_params = balances_update(*wallets)
+    params += balances_params
+
+    leg_id = f"(SELECT {legs_pk} FROM legs WHERE {uuid_column} = %s)"
+    row_fields = [f for f in row._meta.concrete_fields if not f.primary_key]
+    placeholders = []
+    for field, value in zip(row_fields, row_reader(row_fields, connection)(row), strict=True):
+        linked = links.get(field.name)
+        placeholders.append(leg_id if linked is not None else "%s")
+        params.append(linked.uuid if linked is not None else value)
+    params += [leg.uuid for leg in legs]
+
+    row_pk = quote(row._meta.pk.column)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH legs AS (INSERT INTO {Transaction._meta.db_table} "
+            f"({', '.join(quote(f.column) for f in leg_fields)}) "
+            f"VALUES {', '.join([one_leg] * len(legs))} RETURNING {legs_pk}, {uuid_column}), "
+            f"balances AS ({balances_sql}), "
+            f"linked AS (INSERT INTO {row._meta.db_table} "
+            f"({', '.join(quote(f.column) for f in row_fields)}) "
+            f"VALUES ({', '.join(placeholders)}) RETURNING {row_pk}) "
+            f"SELECT {', '.join([leg_id] * len(legs))}, (SELECT {row_pk} FROM linked)",
+            params,
+        )
+        *leg_ids, row.pk = cursor.fetchone()
+    for leg, leg_pk in zip(legs, leg_ids, strict=True):
+        leg.pk = leg_pk
+    for name, leg in links.items():
+        setattr(row, name, leg)
+    for written in (*legs, row):
+        written._state.adding, written._state.db = False, using
+
+
+@exact
+def apply_and_post(
+    wallet: Wallet, signed: Decimal, *, confirmed: bool, check_funds: bool, meta: dict
+) -> tuple[Wallet, Any]:
+    """PostgreSQL only: the conditional UPDATE of ``ledger.conditional_update``
+    and the INSERT of the transaction it applies, in one statement. The row is
+    inserted only if the UPDATE passed its checks; otherwise nothing is written
+    and the refusal is explained. Returns the locked wallet as it now is and
+    the new transaction."""
+    using = router.db_for_write(Transaction)
+    connection = connections[using]
+    update_sql, params = conditional_update(
+        wallet, signed, confirmed=confirmed, check_funds=check_funds
+    )
+    tx = entry(wallet, signed, confirmed=confirmed, meta=meta, applied=True)
+    quote = connection.ops.quote_name
+    fields = [f for f in Transaction._meta.concrete_fields if not f.primary_key]
+    # From the updated row: whose it is, and (confirmed) the balance it leaves.
+    from_update = {"wallet": "w.id", "balance_after": "w.balance" if confirmed else None}
+    selected = []
+    for field, value in zip(fields, row_reader(fields, connection)(tx), strict=True):
+        if from_update.get(field.name):
+            selected.append(from_update[field.name])
+        else:
+            # Typed: a bare parameter in a SELECT list would be read as text.
+            selected.append(f"%s::{field.db_type(connection)}")
+            params.append(value)
+    wallet_columns = ", ".join(f"w.{quote(f.column)}" for f in Wallet._meta.concrete_fields)
+    pk = quote(Transaction._meta.pk.column)
+    with locking_by_update(wallet.pk), connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH w AS ({update_sql}), "
+            f"t AS (INSERT INTO {Transaction._meta.db_table} "
+            f"({', '.join(quote(f.column) for f in fields)}) "
+            f"SELECT {', '.join(selected)} FROM w RETURNING {pk}) "
+            f"SELECT {wallet_columns}, t.{pk} FROM w, t",
+            params,
+        )
+        row = cursor.fetchone()
+    if row is None:
+        explain_refusal(wallet, signed, check_funds)
+    locked = wallet_from_row(row[:-1])
+    tx.pk, tx.wallet = row[-1], locked
+    if confirmed:
+        tx.balance_after = locked.balance
+    tx._state.adding, tx._state.db = False, using
+    return locked, tx
