@@ -22,6 +22,7 @@ from shop.checkout.exceptions import CancelNotAllowed
 from shop.checkout.selectors import (
     effective_status,
     fee_paid,
+    fees_differ,
     payable_wallets,
     payment_options,
     session_fee,
@@ -73,6 +74,7 @@ def _page(request: HttpRequest, session: CheckoutSession, form=None, error: str 
             "status": status_now,
             "form": form,
             "options": options,
+            "fees_differ": fees_differ(options),
             "fee": fee,
             "fee_total": session.amount + fee if fee else None,
             "error": error,
@@ -135,7 +137,8 @@ def confirm(request: HttpRequest, public_id: str) -> HttpResponse:
         status = 409 if session.status == CheckoutSession.Status.COMPLETE else 410
         return _page(request, session, error=session_payable_problem(session), status=status)
     if not form.is_valid():
-        return _page(request, session, form=form, error="Choose a wallet to pay from.", status=422)
+        shown = None if form.stale else form  # stale: a fresh form, as the page is now
+        return _page(request, session, form=shown, error=form.problem(), status=422)
     try:
         pay_session(
             session,

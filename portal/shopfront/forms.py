@@ -28,6 +28,23 @@ class IdempotencyKeyMixin(forms.Form):
             self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
 
 
+class PaymentFormMixin(forms.Form):
+    """A form that pays from a chosen ``wallet``, with hidden fields holding
+    what the customer was shown (total, fee, key)."""
+
+    STALE = "This page was out of date. Check the amounts shown and pay again."
+
+    @property
+    def stale(self) -> bool:
+        """Invalid for a hidden field missing or altered, not for the wallet:
+        the page must be shown afresh rather than the form again."""
+        return not self.is_valid() and "wallet" not in self.errors
+
+    def problem(self) -> str:
+        """What to tell the customer when the form does not validate."""
+        return self.STALE if self.stale else "Choose a wallet to pay from."
+
+
 class CatalogFilterForm(forms.Form):
     q = forms.CharField(required=False, label="Search", max_length=100)
     category = forms.ChoiceField(
@@ -61,7 +78,7 @@ class CartQuantityForm(forms.Form):
     quantity = forms.IntegerField(min_value=0, max_value=99)
 
 
-class CartCheckoutForm(IdempotencyKeyMixin, forms.Form):
+class CartCheckoutForm(PaymentFormMixin, IdempotencyKeyMixin, forms.Form):
     wallet = forms.TypedChoiceField(coerce=int, label="Pay from")
     # The total the customer saw; the payment is refused if it changed.
     expected_total = forms.DecimalField(widget=forms.HiddenInput, max_digits=40, required=False)

@@ -157,7 +157,9 @@ def cart_checkout(request: HttpRequest) -> HttpResponse:
     elif context["mixed_units"]:
         context["error"] = "Pay for products in one unit at a time."
     elif not form.is_valid():
-        context["error"] = "Choose a wallet to pay from."
+        context["error"] = form.problem()
+        if form.stale:
+            context["checkout_form"] = fresh_form
     else:
         try:
             order = pay_cart(

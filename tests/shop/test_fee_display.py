@@ -77,3 +77,49 @@ def test_a_fee_that_changed_after_the_cart_was_shown_is_not_charged(
     )
     assert response.status_code == 302
     assert buyer.balance == Decimal("89.30")
+
+
+@pytest.mark.parametrize(
+    "tampered",
+    [{"expected_fee": "not-a-number"}, {"expected_total": "1e999999"}, {"idempotency_key": ""}],
+)
+def test_an_altered_hidden_field_is_told_as_a_stale_page_and_pays_nothing(
+    fee_policy, buyer, make_product, tampered
+):
+    book = make_product("Book", "10.00")
+    client = Client()
+    client.force_login(buyer)
+    client.post(reverse("shop:cart-add", args=[book.pk]), {"quantity": 1})
+    page = client.get(reverse("shop:cart")).content.decode()
+    posted = {
+        "wallet": buyer.wallet.pk,
+        "idempotency_key": hidden_value(page, "idempotency_key"),
+        "expected_total": hidden_value(page, "expected_total"),
+        "expected_fee": hidden_value(page, "expected_fee"),
+        **tampered,
+    }
+    response = client.post(reverse("shop:cart-checkout"), posted)
+    body = response.content.decode()
+    assert response.status_code == 422
+    assert "This page was out of date. Check the amounts shown and pay again." in body
+    assert "Choose a wallet" not in body
+    # A fresh form, as the cart is now: the fee and total it shows, a new key.
+    assert hidden_value(body, "expected_fee") == "0.30"
+    assert hidden_value(body, "expected_total") == hidden_value(page, "expected_total")
+    assert hidden_value(body, "idempotency_key") not in ("", posted["idempotency_key"])
+    assert buyer.balance == Decimal("100.00") and not Order.objects.exists()
+
+
+def test_no_wallet_chosen_is_still_asked_for(fee_policy, buyer, make_product):
+    book = make_product("Book", "10.00")
+    client = Client()
+    client.force_login(buyer)
+    client.post(reverse("shop:cart-add", args=[book.pk]), {"quantity": 1})
+    page = client.get(reverse("shop:cart")).content.decode()
+    response = client.post(
+        reverse("shop:cart-checkout"),
+        {"idempotency_key": hidden_value(page, "idempotency_key"), "expected_fee": "0.30"},
+    )
+    assert response.status_code == 422
+    assert "Choose a wallet to pay from." in response.content.decode()
+    assert buyer.balance == Decimal("100.00")
