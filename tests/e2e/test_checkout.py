@@ -129,6 +129,36 @@ def test_hosted_checkout_shows_and_charges_the_fee(page, two_sites, customer, se
     assert house.balance == Decimal("0.60")
 
 
+def test_wallets_that_round_the_fee_differently_each_show_their_total(
+    page, two_sites, customer, settings, axe
+):
+    from wallets.models import FeeCharge, FeePolicy
+
+    house = Organization.objects.create(name="Tally fees", slug="tally-fees")
+    settings.WALLETS = {**getattr(settings, "WALLETS", {}), "FEE_WALLET": lambda unit: house}
+    # 2.1% of 25.00 + 0.10 = 0.625: 0.63 in cents, 0.6 in a wallet of tenths.
+    FeePolicy.objects.create(name="Card fee", percent=Decimal("2.1"), fixed=Decimal("0.10"))
+    coarse = customer.get_wallet("coarse", name="Pocket money", unit="USD", decimal_places=1)
+    coarse.deposit("40")
+    page.goto(two_sites["merchant"] + "/demo-merchant/")
+    page.get_by_role("button", name="Pay on the wallet site").click()
+
+    totals = page.get_by_test_id("option-total")
+    expect(totals).to_have_count(2)
+    expect(totals.nth(0)).to_have_text("Pays 25.63 USD, fee 0.63 USD")
+    expect(totals.nth(1)).to_have_text("Pays 25.6 USD, fee 0.6 USD")
+    expect(page.get_by_test_id("pay")).to_have_text("Pay")
+    assert_no_serious_a11y_violations(axe, page)
+    screenshots_at_both_widths(page, "checkout-fees-per-wallet")
+    page.get_by_label(re.compile("Pocket money")).check()
+    page.get_by_test_id("pay").click()
+
+    expect(page.get_by_test_id("server-status")).to_have_text("complete")
+    coarse.refresh_from_db()
+    assert coarse.balance == Decimal("14.4")  # 40 - 25.00 - 0.6
+    assert FeeCharge.objects.get().amount == Decimal("0.6")
+
+
 def test_embedded_checkout_pays_in_a_popup_and_tells_the_merchant_page(
     page, two_sites, customer, receiver
 ):

@@ -162,3 +162,59 @@ def test_someone_else_cannot_see_the_paid_sessions_fee(client, buyer, session, f
     other = User.objects.create_user("other", email="other@example.com", password="pw")
     client.force_login(other)
     assert client.get(f"/checkout/{session.public_id}/").status_code == 404
+
+
+def test_an_altered_fee_field_is_told_as_a_stale_page_and_pays_nothing(
+    client, buyer, merchant, session, fee_policy
+):
+    client.force_login(buyer)
+    response = client.post(
+        f"/checkout/{session.public_id}/confirm/",
+        {"wallet": buyer.wallet.pk, "expected_fee": "0.60; drop"},
+    )
+    body = response.content.decode()
+    assert response.status_code == 422
+    assert "This page was out of date. Check the amounts shown and pay again." in body
+    assert hidden_value(body, "expected_fee") == "0.60"  # the page as it is now
+    assert buyer.balance == Decimal("100.00") and merchant.balance == 0
+    response = client.post(f"/checkout/{session.public_id}/confirm/", {"expected_fee": "0.60"})
+    assert "Choose a wallet to pay from." in response.content.decode()
+
+
+def test_wallets_whose_fees_differ_each_show_and_pay_their_own(
+    client, buyer, merchant, session, fee_policy
+):
+    """A wallet with fewer decimal places rounds the fee differently: the page
+    shows each wallet's total, and paying from either charges the fee it showed."""
+    fee_policy.percent = Decimal("2.1")  # 2.1% of 25.00 + 0.10 = 0.625
+    fee_policy.save()
+    coarse = buyer.get_wallet("coarse", name="Coarse", unit="USD", decimal_places=1)
+    coarse.deposit("50")
+    client.force_login(buyer)
+    page = client.get(f"/checkout/{session.public_id}/").content.decode()
+    fees = {w.pk: hidden_value(page, f"fee-{w.pk}") for w in (buyer.wallet, coarse)}
+    assert fees == {buyer.wallet.pk: "0.63", coarse.pk: "0.6"}
+    assert page.count('data-testid="option-total"') == 2
+    assert "Pays 25.6 USD" in page and "Pays 25.63 USD" in page
+    assert 'data-testid="pay">Pay</button>' in page
+
+    response = client.post(
+        f"/checkout/{session.public_id}/confirm/",
+        {"wallet": coarse.pk, **{f"fee-{pk}": fee for pk, fee in fees.items()},
+         "expected_fee": fees[buyer.wallet.pk]},
+    )  # fmt: skip
+    assert response.status_code == 303
+    coarse.refresh_from_db()
+    assert coarse.balance == Decimal("24.4")
+    assert FeeCharge.objects.get().amount == Decimal("0.6")
+    assert buyer.wallet.balance == Decimal("100.00")
+
+
+def test_one_fee_for_every_wallet_keeps_the_single_total(client, buyer, session, fee_policy):
+    other = buyer.get_wallet("other", name="Other", unit="USD", decimal_places=2)
+    other.deposit("50")
+    client.force_login(buyer)
+    page = client.get(f"/checkout/{session.public_id}/").content.decode()
+    assert 'data-testid="option-total"' not in page
+    assert "Pay 25.60 USD</button>" in page
+    assert hidden_value(page, f"fee-{other.pk}") == "0.60"
