@@ -66,6 +66,11 @@ def _held_locks(using: str) -> _HeldLocks:
     return held
 
 
+def forget_locks(using: str) -> None:
+    """Locks taken by a statement outside any transaction ended with it."""
+    connections[using]._wallets_held_locks = None
+
+
 def held_wallet_ids(using: str = "default") -> frozenset[Any]:
     """Primary keys of the wallets locked in the current transaction."""
     return frozenset(_held_locks(using).wallet_ids)
@@ -113,13 +118,14 @@ def lock_wallets(*wallets: Wallet) -> list[Wallet]:
 
 
 @contextmanager
-def locking_by_update(wallet_id: Any) -> Iterator[None]:
-    """Around an UPDATE that locks one wallet row itself (the fast path of a
-    deposit or withdrawal): the same order check, and the lock is recorded."""
+def locking_by_update(*wallet_ids: Any) -> Iterator[None]:
+    """Around a statement that locks wallet rows itself, in primary-key order
+    (``wallets.one_statement``): the same order check, and the locks are recorded."""
+    ids = sorted(set(wallet_ids))
     held = _held_locks(router.db_for_write(Wallet))
-    _check_wallet_order(held, [wallet_id])
+    _check_wallet_order(held, ids)
     yield
-    _note_locked(held, [wallet_id])
+    _note_locked(held, ids)
 
 
 def lock_products(products: Iterable[Any]) -> dict[tuple[int, Any], Any]:

@@ -96,6 +96,22 @@ def write_linked(legs: list[Any], wallets: list[Wallet], row: Any, **links: Any)
         written._state.adding, written._state.db = False, using
 
 
+def typed_selection(
+    row: Any, fields: list, computed: dict[str, str | None], params: list[Any], connection: Any
+) -> str:
+    """The SELECT list that inserts ``row``'s ``fields``: an SQL expression for
+    the fields ``computed`` names, a typed parameter (added to ``params``) for
+    the others; a bare parameter in a SELECT list would be read as text."""
+    selected = []
+    for field, value in zip(fields, row_reader(fields, connection)(row), strict=True):
+        if computed.get(field.name):
+            selected.append(computed[field.name])
+        else:
+            selected.append(f"%s::{field.db_type(connection)}")
+            params.append(value)
+    return ", ".join(selected)
+
+
 @exact
 def apply_and_post(
     wallet: Wallet, signed: Decimal, *, confirmed: bool, check_funds: bool, meta: dict
@@ -115,14 +131,7 @@ def apply_and_post(
     fields = [f for f in Transaction._meta.concrete_fields if not f.primary_key]
     # From the updated row: whose it is, and (confirmed) the balance it leaves.
     from_update = {"wallet": "w.id", "balance_after": "w.balance" if confirmed else None}
-    selected = []
-    for field, value in zip(fields, row_reader(fields, connection)(tx), strict=True):
-        if from_update.get(field.name):
-            selected.append(from_update[field.name])
-        else:
-            # Typed: a bare parameter in a SELECT list would be read as text.
-            selected.append(f"%s::{field.db_type(connection)}")
-            params.append(value)
+    selected = typed_selection(tx, fields, from_update, params, connection)
     wallet_columns = ", ".join(f"w.{quote(f.column)}" for f in Wallet._meta.concrete_fields)
     pk = quote(Transaction._meta.pk.column)
     with locking_by_update(wallet.pk), connection.cursor() as cursor:
@@ -130,7 +139,7 @@ def apply_and_post(
             f"WITH w AS ({update_sql}), "
             f"t AS (INSERT INTO {Transaction._meta.db_table} "
             f"({', '.join(quote(f.column) for f in fields)}) "
-            f"SELECT {', '.join(selected)} FROM w RETURNING {pk}) "
+            f"SELECT {selected} FROM w RETURNING {pk}) "
             f"SELECT {wallet_columns}, t.{pk} FROM w, t",
             params,
         )

@@ -2,7 +2,8 @@
 
 An operation owns five things, and nothing above the engine adds them again:
 
-- the database transaction (an operation called inside another one joins it);
+- the database transaction (an operation called inside another one joins it;
+  on PostgreSQL an operation that is one statement is a transaction by itself);
 - the locks: products first, then wallets by primary key (``wallets.locking``,
   which refuses any other order);
 - the idempotency key, looked up once the locks are held, so a retry returns
@@ -27,7 +28,13 @@ from django.db import transaction as db_transaction
 
 from wallets import idempotency
 from wallets.audit import AuditDraft, wallet_snapshot, write_entry
-from wallets.locking import lock_products, lock_wallets, product_key, sync_instance
+from wallets.locking import (
+    forget_locks,
+    lock_products,
+    lock_wallets,
+    product_key,
+    sync_instance,
+)
 from wallets.outbox import close_outbox, open_outbox
 from wallets.staff import StaffActor
 from wallets.swappable import get_wallet_model
@@ -51,9 +58,11 @@ class Operation:
     actor: StaffActor | None = None
     # The audit action; required when an actor is given.
     action: str | None = None
-    # False: ``perform`` locks its single wallet itself with one conditional
-    # UPDATE (``wallets.one_statement.apply_and_post``), the PostgreSQL fast path.
-    lock_first: bool = True
+    # True: on PostgreSQL ``perform`` locks, checks and writes with a single
+    # statement of its own (``wallets.one_statement``) instead of the door
+    # locking the wallets first; outside any transaction, with no key and no
+    # actor, the door then opens none (one statement is atomic by itself).
+    one_statement: bool = False
 
 
 @dataclass
@@ -131,6 +140,8 @@ def run(op: Operation, perform: Callable[[Context], T]) -> T:
     key = idempotency.clean_key(op.idempotency_key)
     using = router.db_for_write(Wallet)
     running = _running(using)
+    if _alone(op, key, running, using):
+        return _run_alone(op, perform, running, using)
     outermost = running.depth == 0
     # Nested operations join the outer one's transaction: no savepoint, since
     # a failure inside fails the whole operation.
@@ -167,13 +178,52 @@ def run(op: Operation, perform: Callable[[Context], T]) -> T:
 def _locks_first(op: Operation, running: _Running, using: str) -> bool:
     """Whether the door locks the operation's wallets before ``perform`` runs.
 
-    Only an operation that asks not to (``lock_first=False``), on PostgreSQL,
-    on wallets no outer operation holds yet, lets ``perform`` lock by UPDATE."""
+    Only a one-statement operation, on PostgreSQL, on wallets no outer
+    operation holds yet, lets ``perform`` lock them by its statement."""
     return (
-        op.lock_first
+        not op.one_statement
         or connections[using].vendor != "postgresql"
         or any(w.pk in running.locked for w in op.wallets)
     )
+
+
+def _alone(op: Operation, key: str | None, running: _Running, using: str) -> bool:
+    """Whether the operation is a single statement with nothing around it:
+    no transaction open, no key to claim, no audit entry to write."""
+    connection = connections[using]
+    return (
+        op.one_statement
+        and key is None
+        and op.actor is None
+        and not op.products
+        and running.depth == 0
+        and connection.vendor == "postgresql"
+        and not connection.in_atomic_block
+    )
+
+
+def _run_alone(op: Operation, perform: Callable[[Context], T], running: _Running, using: str) -> T:
+    """Run a one-statement operation without a transaction of its own.
+
+    PostgreSQL applies a single statement atomically, so BEGIN and COMMIT
+    would add two round trips and nothing else. Its locks end with the
+    statement, and the outbox's signals go out as soon as it has run."""
+    running.locked = {}
+    open_outbox(using, op.name)
+    running.depth += 1
+    committing = False
+    try:
+        context = Context(locked=[], products={}, actor=None)
+        result = perform(context)
+        committing = True
+    finally:
+        running.depth -= 1
+        running.locked = {}
+        forget_locks(using)
+        close_outbox(using, committing=committing)
+    for original, fresh in zip(op.wallets, context.locked, strict=False):
+        sync_instance(original, fresh)
+    return result
 
 
 class _Once:

@@ -52,6 +52,12 @@ class RiskDecision:
 class TransferPolicy:
     """Base class of transfer policies: ``None`` lets a transfer through."""
 
+    def judges(self, source: Wallet) -> bool:
+        """Whether transfers from ``source`` must be evaluated under its lock.
+        A policy that cannot tell says yes; ``False`` lets a transfer run as
+        one statement that locks, checks and writes together."""
+        return True
+
     def evaluate(
         self, source: Wallet, destination: Wallet, amount: Decimal, meta: dict[str, Any]
     ) -> RiskDecision | None:
@@ -63,6 +69,9 @@ class RiskRulePolicy(TransferPolicy):
 
     A refusal wins over a hold; among equals, the first rule (by name) wins.
     """
+
+    def judges(self, source: Wallet) -> bool:
+        return bool(rules_for(source)) or risk_check.has_listeners(sender=Wallet)
 
     def evaluate(
         self, source: Wallet, destination: Wallet, amount: Decimal, meta: dict[str, Any]

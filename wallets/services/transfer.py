@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from wallets import conf, fees
+from wallets import conf, fees, signals
 from wallets.amounts import Amount, exact, parse_amount
 from wallets.exceptions import (
     RiskLimitExceeded,
@@ -19,10 +19,13 @@ from wallets.fee_ledger import charge_transfer_fee
 from wallets.fees import FeePlan, FeeQuote
 from wallets.holders import holder_label, peek_wallet, resolve_wallet, unopened_wallet
 from wallets.ledger import (
+    announce_transactions,
+    announce_transfers,
     ensure_active,
     ensure_available,
 )
 from wallets.models import AuditEntry, TransferHold
+from wallets.one_statement_transfer import transfer_in_one_statement
 from wallets.operations import Context, Operation, run
 from wallets.risk import HOLD, RiskDecision, applies_to, transfer_policy
 from wallets.services import bulk, holds, refunds
@@ -97,6 +100,15 @@ def _policy_decision(
     if decision.on_breach != HOLD:
         raise RiskLimitExceeded(f"Transfer refused: {decision.message}")
     return decision
+
+
+def _judged_under_lock(source: Wallet, kind: str) -> bool:
+    """Whether anything in Python decides about this transfer under the locks:
+    ``pre_withdraw``/``pre_deposit`` receivers, or the risk policy."""
+    if signals.pre_withdraw.has_listeners(Wallet) or signals.pre_deposit.has_listeners(Wallet):
+        return True
+    policy = transfer_policy() if applies_to(kind) else None
+    return policy is not None and policy.judges(source)
 
 
 def transfer_in_operation(
@@ -179,6 +191,16 @@ class TransferService:
         fee_plan = fees.plan_for(fees.kind_of(kind), source, destination)
 
         def perform(context: Context) -> Transfer | TransferHold:
+            if not context.locked:
+                # One statement locks, checks and moves (PostgreSQL).
+                transfer, *locked = transfer_in_one_statement(
+                    source, destination, value, kind=kind, meta=meta
+                )
+                for wallet in locked:
+                    context.adopt(wallet)
+                announce_transactions([transfer.withdraw, transfer.deposit])
+                announce_transfers([transfer])
+                return transfer
             locked_source, locked_destination = context.locked[:2]
             plan = fee_plan.under_lock(context) if fee_plan else None
             return transfer_in_operation(locked_source, locked_destination, value, meta, kind, plan)
@@ -189,6 +211,7 @@ class TransferService:
                 wallets=[source, destination, *([fee_plan.fee_wallet] if fee_plan else [])],
                 idempotency_key=idempotency_key,
                 fingerprint=[str(source.uuid), str(destination.uuid), str(value), meta, kind],
+                one_statement=fee_plan is None and not _judged_under_lock(source, kind),
             ),
             perform,
         )

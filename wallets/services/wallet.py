@@ -179,9 +179,9 @@ class WalletService(WalletStateService):
                 # Staff actions lock first (the audit entry records the state
                 # before), and so do wallets whose pre-signals have receivers
                 # and withdrawals that pay a fee (two wallets).
-                lock_first=actor is not None
-                or fee_plan is not None
-                or pre_signal.has_listeners(Wallet),
+                one_statement=actor is None
+                and fee_plan is None
+                and not pre_signal.has_listeners(Wallet),
             ),
             perform,
         )

@@ -1,0 +1,160 @@
+"""A transfer as one PostgreSQL statement: lock both wallets, check them, move the money.
+
+For a transfer that nothing in Python has to judge under the locks (no fee,
+no ``pre_withdraw``/``pre_deposit`` receivers, no risk rule for the source),
+the whole operation is one statement:
+
+1. ``locked``: both wallet rows, ``FOR UPDATE`` in primary-key order (the
+   engine's lock order), as they are once the locks are held;
+2. ``ok``: one row if both are active, the source's available funds (credit
+   limit included) cover the amount and both balances stay in range;
+3. ``moved``: both balances changed, only if ``ok`` has its row;
+4. ``legs`` and ``linked``: the two ledger rows, with the balances ``moved``
+   left, and the transfer row joining them.
+
+A refused transfer writes nothing and is explained afterwards, by the same
+checks the locking path makes. One statement is atomic by itself, so the
+operation needs no transaction of its own (``Operation.one_statement``).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.db import connections, router
+from django.utils import timezone
+
+from wallets.amounts import check_in_range, exact
+from wallets.exceptions import WalletError, WalletNotFound
+from wallets.fields import LIMIT
+from wallets.ledger import build, ensure_active, ensure_available, entry, wallet_from_row
+from wallets.locking import locking_by_update
+from wallets.one_statement import typed_selection
+from wallets.swappable import get_transaction_model, get_transfer_model, get_wallet_model
+
+Wallet = get_wallet_model()
+Transaction = get_transaction_model()
+Transfer = get_transfer_model()
+
+
+@exact
+def transfer_in_one_statement(
+    source: Wallet, destination: Wallet, amount: Decimal, *, kind: str, meta: dict
+) -> tuple[Transfer, Wallet, Wallet]:
+    """Move ``amount`` between two unlocked wallets of one unit in one statement.
+
+    Returns the transfer and both wallets as the statement left them."""
+    using = router.db_for_write(Transfer)
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    wallets, ledger, transfers = (
+        Wallet._meta.db_table,
+        Transaction._meta.db_table,
+        Transfer._meta.db_table,
+    )
+    withdraw = entry(source, -amount, meta=meta, applied=True)
+    deposit = entry(destination, amount, meta=meta, applied=True)
+    transfer = build(
+        Transfer,
+        kind=kind,
+        from_wallet=source,
+        to_wallet=destination,
+        withdraw=withdraw,
+        deposit=deposit,
+        amount=amount,
+        received=amount,
+        meta=meta,
+    )
+    params: list[Any] = [
+        *sorted([source.pk, destination.pk]),
+        source.pk,
+        destination.pk,
+        amount,
+        amount,
+        LIMIT,
+        amount,
+        LIMIT,
+        timezone.now(),
+        source.pk,
+        -amount,
+        destination.pk,
+        amount,
+    ]
+    leg_fields = [f for f in Transaction._meta.concrete_fields if not f.primary_key]
+    legs = []
+    for leg, wallet in ((withdraw, source), (deposit, destination)):
+        # Whose it is and the balance it leaves, from the row ``moved`` wrote.
+        computed = {"wallet": "m.id", "balance_after": "m.balance"}
+        legs.append(
+            f"SELECT {typed_selection(leg, leg_fields, computed, params, connection)} "
+            f"FROM moved m WHERE m.id = %s"
+        )
+        params.append(wallet.pk)
+    pk, uuid = quote(Transaction._meta.pk.column), quote(Transaction._meta.get_field("uuid").column)
+    leg_id = f"(SELECT {pk} FROM legs WHERE {uuid} = %s)"
+    transfer_fields = [f for f in Transfer._meta.concrete_fields if not f.primary_key]
+    linked_params: list[Any] = []
+    computed = {"withdraw": leg_id, "deposit": leg_id}
+    selection = typed_selection(transfer, transfer_fields, computed, linked_params, connection)
+    # The two leg-id placeholders come in field order, before or among the others.
+    params += _with_leg_uuids(transfer_fields, linked_params, withdraw.uuid, deposit.uuid)
+    wallet_columns = [quote(f.column) for f in Wallet._meta.concrete_fields]
+    transfer_pk = quote(Transfer._meta.pk.column)
+    params += [withdraw.uuid, deposit.uuid]
+    sql = (
+        f"WITH locked AS (SELECT id, balance, held, credit_limit, is_frozen FROM {wallets} "
+        f"WHERE id IN (%s, %s) ORDER BY id FOR UPDATE), "
+        f"ok AS (SELECT 1 FROM locked s, locked d WHERE s.id = %s AND d.id = %s "
+        f"AND NOT s.is_frozen AND NOT d.is_frozen AND s.balance - s.held + s.credit_limit >= %s "
+        f"AND abs(s.balance - %s) < %s AND abs(d.balance + %s) < %s), "
+        f"moved AS (UPDATE {wallets} AS w SET balance = w.balance + v.delta, updated_at = %s "
+        f"FROM (VALUES (%s, %s::numeric), (%s, %s::numeric)) AS v (id, delta), ok "
+        f"WHERE w.id = v.id RETURNING {', '.join(f'w.{c}' for c in wallet_columns)}), "
+        f"legs AS (INSERT INTO {ledger} ({', '.join(quote(f.column) for f in leg_fields)}) "
+        f"{' UNION ALL '.join(legs)} RETURNING {pk}, {uuid}), "
+        f"linked AS (INSERT INTO {transfers} "
+        f"({', '.join(quote(f.column) for f in transfer_fields)}) "
+        f"SELECT {selection} FROM ok RETURNING {transfer_pk}) "
+        f"SELECT {', '.join(f'moved.{c}' for c in wallet_columns)}, {leg_id}, {leg_id}, "
+        f"(SELECT {transfer_pk} FROM linked) FROM moved"
+    )
+    with locking_by_update(source.pk, destination.pk), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if len(rows) != 2:
+        _explain_refusal(source, destination, amount)
+    fresh = {row[0]: row for row in rows}
+    locked_source = wallet_from_row(fresh[source.pk][: len(wallet_columns)])
+    locked_destination = wallet_from_row(fresh[destination.pk][: len(wallet_columns)])
+    withdraw.pk, deposit.pk, transfer.pk = rows[0][len(wallet_columns) :]
+    for leg, locked in ((withdraw, locked_source), (deposit, locked_destination)):
+        leg.wallet, leg.balance_after = locked, locked.balance
+    transfer.from_wallet, transfer.to_wallet = locked_source, locked_destination
+    transfer.withdraw, transfer.deposit = withdraw, deposit
+    for written in (withdraw, deposit, transfer):
+        written._state.adding, written._state.db = False, using
+    return transfer, locked_source, locked_destination
+
+
+def _with_leg_uuids(fields: list, params: list[Any], *uuids: Any) -> list[Any]:
+    """``params`` of the transfer row with each leg's uuid where its id is looked up."""
+    links = iter(uuids)
+    merged, values = [], iter(params)
+    for field in fields:
+        merged.append(next(links) if field.name in ("withdraw", "deposit") else next(values))
+    return merged
+
+
+def _explain_refusal(source: Wallet, destination: Wallet, amount: Decimal) -> None:
+    """Why the statement moved nothing, as the engine's error."""
+    current = {w.pk: w for w in Wallet.objects.filter(pk__in=[source.pk, destination.pk])}
+    for wallet in (source, destination):
+        if wallet.pk not in current:
+            raise WalletNotFound(f"Wallet {wallet.pk} does not exist.")
+    now_source, now_destination = current[source.pk], current[destination.pk]
+    ensure_active(now_source, now_destination)
+    ensure_available(now_source, amount)
+    check_in_range(now_source.balance - amount)
+    check_in_range(now_destination.balance + amount)
+    raise WalletError("The wallets changed while the transfer ran; try again.")
