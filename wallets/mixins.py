@@ -37,15 +37,9 @@ class WalletMixin:
     @property
     def balance(self) -> Decimal:
         """Confirmed balance of the default wallet (0 if it was never opened)."""
-        from wallets.holders import wallets_of
+        from wallets.selectors import stored_balance
 
-        value = (
-            wallets_of(self)
-            .filter(slug=conf.get("DEFAULT_SLUG"))
-            .values_list("balance", flat=True)
-            .first()
-        )
-        return value if value is not None else Decimal(0)
+        return stored_balance(self, conf.get("DEFAULT_SLUG"))
 
     @property
     def wallet(self):

@@ -14,7 +14,7 @@ from django.db.models import Max, QuerySet, Sum
 from django.utils import timezone
 
 from wallets.amounts import exact
-from wallets.holders import wallets_of
+from wallets.holders import holder_filter, wallets_of
 from wallets.models import TransferHold
 from wallets.sums import text_sum, text_sums_by, uses_text_amounts
 from wallets.swappable import get_transaction_model, get_transfer_model, get_wallet_model
@@ -22,6 +22,26 @@ from wallets.swappable import get_transaction_model, get_transfer_model, get_wal
 Wallet = get_wallet_model()
 Transaction = get_transaction_model()
 Transfer = get_transfer_model()
+
+
+def stored_balance(holder: Any, slug: str) -> Decimal:
+    """The stored balance of ``holder``'s wallet ``slug`` (0 if it was never opened).
+
+    Plain SQL over the holder-and-slug unique index: ``holder.balance`` runs on
+    every page, and building the ORM query costs more than running it."""
+    key = holder_filter(holder)
+    using = router.db_for_read(Wallet)
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT balance FROM {Wallet._meta.db_table} "
+            "WHERE holder_type_id = %s AND holder_id = %s AND slug = %s",
+            [key["holder_type"].pk, key["holder_id"], slug],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return Decimal(0)
+    return Wallet._meta.get_field("balance").from_db_value(row[0], None, connection)
 
 
 def wallet_list_for_holder(holder: Any) -> QuerySet[Wallet]:
