@@ -106,6 +106,15 @@ def test_parallel_payers_never_overdraw_counting_the_fee(house):
     assert reconcile_wallets() == []
 
 
+@pytest.fixture(autouse=True)
+def forget_primed_caches():
+    """Tests here prime the fee and risk caches as a running process holds
+    them; the rows they saw are flushed with the test database."""
+    yield
+    for cache in (risk.active_rules, fees.active_policies):
+        cache.changed()
+
+
 def statements(action) -> int:
     with CaptureQueriesContext(connection) as captured:
         action()

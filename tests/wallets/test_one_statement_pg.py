@@ -34,10 +34,13 @@ def pair():
     alice, bob = make_user("alice"), make_user("bob")
     alice.deposit(100)
     # The risk rules and fee policies as a running process holds them: read, unchanged.
-    for cache in (risk.active_rules, fees.active_policies):
+    caches = (risk.active_rules, fees.active_policies)
+    for cache in caches:
         cache.changed_at = cache.read_at = -math.inf
         cache.get()
-    return alice.wallet, bob.wallet
+    yield alice.wallet, bob.wallet
+    for cache in caches:
+        cache.changed()  # the rows this test saw are flushed with its database
 
 
 def stored(*wallets):
