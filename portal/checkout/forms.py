@@ -23,17 +23,5 @@ class ConfirmForm(PaymentFormMixin, forms.Form):
         if len(wallets) == 1:
             self.fields["wallet"].initial = wallets[0].pk
 
-    def clean(self) -> dict[str, Any]:
-        """The fee shown for the chosen wallet (``fee-<pk>``), where the page
-        showed one per wallet; else the single ``expected_fee``."""
-        data = super().clean()
-        shown = self.data.get(f"fee-{data.get('wallet')}")
-        if shown is not None:
-            try:
-                data["expected_fee"] = self.fields["expected_fee"].clean(shown)
-            except forms.ValidationError as error:
-                self.add_error("expected_fee", error)
-        return data
-
     def chosen_wallet(self):
         return self.wallets[self.cleaned_data["wallet"]]

@@ -30,9 +30,23 @@ class IdempotencyKeyMixin(forms.Form):
 
 class PaymentFormMixin(forms.Form):
     """A form that pays from a chosen ``wallet``, with hidden fields holding
-    what the customer was shown (total, fee, key)."""
+    what the customer was shown (total, fee, key).
+
+    Wallets whose decimal places round a fee differently are shown each with
+    its own fee, posted as ``fee-<pk>``: the payment expects the fee of the
+    wallet chosen. Without one, the single ``expected_fee`` counts."""
 
     STALE = "This page was out of date. Check the amounts shown and pay again."
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        shown = self.data.get(f"fee-{data.get('wallet')}")
+        if shown is not None:
+            try:
+                data["expected_fee"] = self.fields["expected_fee"].clean(shown)
+            except forms.ValidationError as error:
+                self.add_error("expected_fee", error)
+        return data
 
     @property
     def stale(self) -> bool:
@@ -86,7 +100,13 @@ class CartCheckoutForm(PaymentFormMixin, IdempotencyKeyMixin, forms.Form):
     expected_fee = forms.DecimalField(widget=forms.HiddenInput, max_digits=40, required=False)
 
     def __init__(
-        self, *args: Any, wallets: list, total: Any = None, fee: Any = None, **kwargs: Any
+        self,
+        *args: Any,
+        wallets: list,
+        total: Any = None,
+        fee: Any = None,
+        fees: dict | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         if not self.is_bound and total is not None:
@@ -96,6 +116,13 @@ class CartCheckoutForm(PaymentFormMixin, IdempotencyKeyMixin, forms.Form):
         self.fields["wallet"].choices = [
             (w.pk, f"{w.name} ({available_text(w)})") for w in wallets
         ]
+        # The fee each wallet would pay (``fees``), shown and posted per wallet.
+        self.wallet_fees = fees or {}
+        self.options = [
+            (w, self.wallet_fees.get(w.pk), (total or 0) + self.wallet_fees.get(w.pk, 0))
+            for w in wallets
+        ]
+        self.fees_differ = len(set(self.wallet_fees.values())) > 1
 
     def chosen_wallet(self):
         return self.wallets[self.cleaned_data["wallet"]]

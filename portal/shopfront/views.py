@@ -100,9 +100,11 @@ def _cart_context(request: HttpRequest, checkout_form: CartCheckoutForm | None =
     totals = shop_cart.totals_by_unit(lines)
     unit = next(iter(totals)) if len(totals) == 1 else None
     wallets = wallets_for_payment(request.user, unit) if unit and customer else []
-    fee = cart_fee(lines, wallets[0]) if wallets else Decimal(0)
+    # Each wallet's fee: their decimal places may round it differently.
+    fees = {w.pk: cart_fee(lines, w) for w in wallets}
+    fee = fees[wallets[0].pk] if wallets else Decimal(0)
     if checkout_form is None and wallets:
-        checkout_form = CartCheckoutForm(wallets=wallets, total=totals[unit], fee=fee)
+        checkout_form = CartCheckoutForm(wallets=wallets, total=totals[unit], fee=fee, fees=fees)
     return {
         "fee": fee,
         "fee_total": totals[unit] + fee if fee else None,

@@ -113,3 +113,33 @@ def test_merchant_sales_refund_and_a_new_api_key(
     page.goto(f"{live_server.url}/shop/merchants/{merchant.slug}/developers/")
     expect(page.get_by_test_id("new-key")).to_have_count(0)
     expect(page.get_by_role("cell", name=re.compile(r"^sk_\w+_…$"))).to_have_count(1)
+
+
+def test_the_cart_names_each_wallets_total_when_their_fees_differ(
+    page, live_server, people, login_as, products, settings, axe
+):
+    from wallets.models import FeePolicy
+
+    house = Organization.objects.create(name="Tally fees", slug="tally-fees")
+    settings.WALLETS = {**getattr(settings, "WALLETS", {}), "FEE_WALLET": lambda unit: house}
+    # 2.1% of 8.50 + 0.10 = 0.2785: 0.28 in cents, 0.3 in a wallet of tenths.
+    FeePolicy.objects.create(name="Card fee", percent=Decimal("2.1"), fixed=Decimal("0.10"))
+    alice = people["alice"]
+    coarse = alice.get_wallet("coarse", name="Pocket money", unit="USD", decimal_places=1)
+    coarse.deposit("20")
+    login_as(alice)
+    page.goto(f"{live_server.url}/shop/products/{products['mug'].pk}/")
+    page.get_by_role("button", name="Add to cart").click()
+    expect(page).to_have_url(f"{live_server.url}/shop/cart/")
+    select = page.get_by_label("Pay from")
+    expect(select.locator("option").nth(0)).to_contain_text("pays 8.78 USD")
+    expect(select.locator("option").nth(1)).to_contain_text("pays 8.8 USD")
+    totals = page.get_by_test_id("totals-per-wallet")
+    expect(totals).to_contain_text("your Pocket money pays 8.8 USD")
+    assert_no_serious_a11y_violations(axe, page)
+    screenshots_at_both_widths(page, "shop-cart-fees-per-wallet")
+    select.select_option(value=str(coarse.pk))
+    page.get_by_test_id("pay-cart").click()
+    expect(page.get_by_text(re.compile(r"Paid\. Order"))).to_be_visible()
+    coarse.refresh_from_db()
+    assert coarse.balance == Decimal("11.2")  # 20 - 8.50 - 0.3

@@ -123,3 +123,46 @@ def test_no_wallet_chosen_is_still_asked_for(fee_policy, buyer, make_product):
     assert response.status_code == 422
     assert "Choose a wallet to pay from." in response.content.decode()
     assert buyer.balance == Decimal("100.00")
+
+
+def test_wallets_whose_fees_differ_each_show_and_pay_their_own(fee_policy, buyer, make_product):
+    """A wallet with fewer decimal places rounds the fee differently: the cart
+    names each wallet's total, and paying from either charges the fee it showed."""
+    fee_policy.percent, fee_policy.fixed = Decimal("2.1"), Decimal("0.10")
+    fee_policy.save()  # 2.1% of 25.00 + 0.10 = 0.625
+    coarse = buyer.get_wallet("coarse", name="Coarse", unit="USD", decimal_places=1)
+    coarse.deposit("50")
+    book = make_product("Book", "25.00")
+    client = Client()
+    client.force_login(buyer)
+    client.post(reverse("shop:cart-add", args=[book.pk]), {"quantity": 1})
+    page = client.get(reverse("shop:cart")).content.decode()
+    fees = {w.pk: hidden_value(page, f"fee-{w.pk}") for w in (buyer.wallet, coarse)}
+    assert fees == {buyer.wallet.pk: "0.63", coarse.pk: "0.6"}
+    assert "pays 25.63 USD" in page and "pays 25.6 USD" in page
+    response = client.post(
+        reverse("shop:cart-checkout"),
+        {
+            "wallet": coarse.pk,
+            "idempotency_key": hidden_value(page, "idempotency_key"),
+            "expected_total": hidden_value(page, "expected_total"),
+            "expected_fee": hidden_value(page, "expected_fee"),
+            **{f"fee-{pk}": fee for pk, fee in fees.items()},
+        },
+    )
+    assert response.status_code == 302
+    coarse.refresh_from_db()
+    assert coarse.balance == Decimal("24.4")
+    assert buyer.wallet.balance == Decimal("100.00")
+
+
+def test_one_fee_for_every_wallet_names_no_totals(fee_policy, buyer, make_product):
+    other = buyer.get_wallet("other", name="Other", unit="USD", decimal_places=2)
+    other.deposit("50")
+    book = make_product("Book", "10.00")
+    client = Client()
+    client.force_login(buyer)
+    client.post(reverse("shop:cart-add", args=[book.pk]), {"quantity": 1})
+    page = client.get(reverse("shop:cart")).content.decode()
+    assert "pays " not in page
+    assert hidden_value(page, f"fee-{other.pk}") == "0.30"
