@@ -199,6 +199,7 @@ def _alone(op: Operation, key: str | None, running: _Running, using: str) -> boo
         and running.depth == 0
         and connection.vendor == "postgresql"
         and not connection.in_atomic_block
+        and connection.get_autocommit()
     )
 
 
