@@ -114,8 +114,6 @@ def count_transaction_confirmed(sender: type, transaction: Any, **kwargs: Any) -
     record_wallet_operation("confirm", "confirmed")
 
 
-
-
 def view_label(request: HttpRequest) -> str:
     """A bounded label: the URL pattern's name, never the raw path (ids would explode it)."""
     match = getattr(request, "resolver_match", None)

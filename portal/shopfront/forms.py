@@ -113,9 +113,7 @@ class CartCheckoutForm(PaymentFormMixin, IdempotencyKeyMixin, forms.Form):
             self.initial["expected_total"] = total
             self.initial["expected_fee"] = fee or 0
         self.wallets = {w.pk: w for w in wallets}
-        self.fields["wallet"].choices = [
-            (w.pk, f"{w.name} ({available_text(w)})") for w in wallets
-        ]
+        self.fields["wallet"].choices = [(w.pk, f"{w.name} ({available_text(w)})") for w in wallets]
         # The fee each wallet would pay (``fees``), shown and posted per wallet.
         self.wallet_fees = fees or {}
         self.options = [

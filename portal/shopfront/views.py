@@ -142,11 +142,13 @@ def cart_checkout(request: HttpRequest) -> HttpResponse:
     removed = shop_cart.drop_missing(request.session)
     context = _cart_context(request)
     wallets = wallets_for_payment(request.user, context["unit"]) if context["unit"] else []
-    form = CartCheckoutForm(request.POST, wallets=wallets)
     # After a refusal nothing is recorded under the submitted key: the fresh
     # form (new key, the total as it is now) lets "pay again" agree to the
     # cart the page now shows.
     fresh_form = context["checkout_form"]
+    fees = fresh_form.wallet_fees if fresh_form is not None else None
+    total = context["totals"].get(context["unit"]) if context["unit"] else None
+    form = CartCheckoutForm(request.POST, wallets=wallets, total=total, fees=fees)
     context["checkout_form"] = form
     if removed:
         context["checkout_form"] = fresh_form

@@ -166,3 +166,26 @@ def test_one_fee_for_every_wallet_names_no_totals(fee_policy, buyer, make_produc
     page = client.get(reverse("shop:cart")).content.decode()
     assert "pays " not in page
     assert hidden_value(page, f"fee-{other.pk}") == "0.30"
+
+
+def test_a_form_shown_again_keeps_each_wallets_fee(fee_policy, buyer, make_product):
+    """Sent without a wallet, the cart comes back with the per-wallet fees still
+    in the form, so paying from the second wallet then charges its own fee."""
+    fee_policy.percent, fee_policy.fixed = Decimal("2.1"), Decimal("0.10")
+    fee_policy.save()
+    coarse = buyer.get_wallet("coarse", name="Coarse", unit="USD", decimal_places=1)
+    coarse.deposit("50")
+    book = make_product("Book", "25.00")
+    client = Client()
+    client.force_login(buyer)
+    client.post(reverse("shop:cart-add", args=[book.pk]), {"quantity": 1})
+    page = client.get(reverse("shop:cart")).content.decode()
+    posted = {
+        "idempotency_key": hidden_value(page, "idempotency_key"),
+        "expected_total": hidden_value(page, "expected_total"),
+        "expected_fee": hidden_value(page, "expected_fee"),
+    }
+    again = client.post(reverse("shop:cart-checkout"), posted).content.decode()
+    assert "Choose a wallet to pay from." in again
+    assert hidden_value(again, f"fee-{coarse.pk}") == "0.6"
+    assert "pays 25.6 USD" in again
