@@ -22,10 +22,11 @@ from wallets.exceptions import (
 )
 from wallets.fields import LIMIT, AmountField
 from wallets.rows import build, insert_rows
-from wallets.swappable import get_transaction_model, get_wallet_model
+from wallets.swappable import get_transaction_model, get_transfer_model, get_wallet_model
 
 Wallet = get_wallet_model()
 Transaction = get_transaction_model()
+Transfer = get_transfer_model()
 
 M = TypeVar("M", bound=models.Model)
 State = Transaction.State
@@ -99,6 +100,32 @@ def entry(
         meta=meta or {},
         reversal_of=reversal_of,
         expires_at=expires_at,
+    )
+
+
+def transfer_row(
+    withdraw: Transaction,
+    deposit: Transaction,
+    *,
+    kind: str,
+    meta: dict,
+    rate: Decimal | None = None,
+    refund_of: Any = None,
+) -> Any:
+    """The unsaved transfer joining two new legs (see :func:`entry`): from the
+    withdrawal's wallet to the deposit's, for the amounts the legs carry."""
+    return build(
+        Transfer,
+        kind=kind,
+        from_wallet=withdraw.wallet,
+        to_wallet=deposit.wallet,
+        withdraw=withdraw,
+        deposit=deposit,
+        amount=-withdraw.amount,
+        received=deposit.amount,
+        rate=rate,
+        refund_of=refund_of,
+        meta=meta,
     )
 
 

@@ -28,7 +28,13 @@ from django.utils import timezone
 from wallets.amounts import check_in_range, exact
 from wallets.exceptions import WalletError, WalletNotFound
 from wallets.fields import LIMIT
-from wallets.ledger import build, ensure_active, ensure_available, entry, wallet_from_row
+from wallets.ledger import (
+    ensure_active,
+    ensure_available,
+    entry,
+    transfer_row,
+    wallet_from_row,
+)
 from wallets.locking import locking_by_update
 from wallets.one_statement import typed_selection
 from wallets.swappable import get_transaction_model, get_transfer_model, get_wallet_model
@@ -55,17 +61,7 @@ def transfer_in_one_statement(
     )
     withdraw = entry(source, -amount, meta=meta, applied=True)
     deposit = entry(destination, amount, meta=meta, applied=True)
-    transfer = build(
-        Transfer,
-        kind=kind,
-        from_wallet=source,
-        to_wallet=destination,
-        withdraw=withdraw,
-        deposit=deposit,
-        amount=amount,
-        received=amount,
-        meta=meta,
-    )
+    transfer = transfer_row(withdraw, deposit, kind=kind, meta=meta)
     params: list[Any] = [
         *sorted([source.pk, destination.pk]),
         source.pk,

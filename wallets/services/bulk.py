@@ -31,12 +31,12 @@ from wallets.holders import resolve_wallet
 from wallets.ledger import (
     announce_transactions,
     announce_transfers,
-    build,
     ensure_active,
     ensure_available,
     entry,
     insert_rows,
     post_all,
+    transfer_row,
     write_balances,
 )
 from wallets.models import IdempotencyRecord, TransferHold
@@ -299,17 +299,7 @@ def _post_transfers(pending: list[tuple[_Item, tuple[Transaction, Transaction]]]
     post_all([leg for _, legs in pending for leg in legs])
     transfers = insert_rows(
         [
-            build(
-                Transfer,
-                kind=Kind.TRANSFER,
-                from_wallet=withdraw.wallet,
-                to_wallet=deposit.wallet,
-                withdraw=withdraw,
-                deposit=deposit,
-                amount=item.value,
-                received=item.value,
-                meta=item.meta,
-            )
+            transfer_row(withdraw, deposit, kind=Kind.TRANSFER, meta=item.meta)
             for item, (withdraw, deposit) in pending
         ]
     )

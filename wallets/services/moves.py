@@ -9,10 +9,10 @@ from wallets.exceptions import AmountInvalid
 from wallets.ledger import (
     announce_transactions,
     announce_transfers,
-    build,
     ensure_active,
     ensure_available,
     entry,
+    transfer_row,
 )
 from wallets.one_statement import write_transfer
 from wallets.swappable import get_transfer_model, get_wallet_model
@@ -44,19 +44,7 @@ def move(
         raise AmountInvalid("The amount is too small to move between these wallets.")
     withdraw = entry(source, -amount, meta=meta)
     deposit = entry(destination, received, meta=meta)
-    transfer = build(
-        Transfer,
-        kind=kind,
-        from_wallet=source,
-        to_wallet=destination,
-        withdraw=withdraw,
-        deposit=deposit,
-        amount=amount,
-        received=received,
-        rate=rate,
-        refund_of=refund_of,
-        meta=meta,
-    )
+    transfer = transfer_row(withdraw, deposit, kind=kind, meta=meta, rate=rate, refund_of=refund_of)
     write_transfer(withdraw, deposit, transfer, [source, destination])
     announce_transactions([withdraw, deposit])
     announce_transfers([transfer])
