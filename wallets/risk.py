@@ -14,6 +14,7 @@ Projects add rules of their own through the :data:`risk_check` signal.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -92,6 +93,13 @@ class RiskRulePolicy(TransferPolicy):
 def transfer_policy() -> TransferPolicy | None:
     policy_class = conf.get_class("TRANSFER_POLICY_CLASS")
     return policy_class() if policy_class is not None else None
+
+
+def judged(sources: Iterable[Wallet], kind: str) -> bool:
+    """Whether the configured policy evaluates ``kind`` transfers from any of
+    ``sources`` under their locks (``TransferPolicy.judges``)."""
+    policy = transfer_policy() if applies_to(kind) else None
+    return policy is not None and any(policy.judges(source) for source in sources)
 
 
 def applies_to(kind: str) -> bool:

@@ -233,3 +233,25 @@ def test_a_refused_batch_announces_nothing(wallets, django_capture_on_commit_cal
     finally:
         signals.operation_committed.disconnect(dispatch_uid="refused")
     assert callbacks == [] and batches == []
+
+
+def test_a_configured_policy_judges_every_bulk_transfer(wallets, settings):
+    """A project's own transfer policy is asked about each item, as it is about
+    each single transfer, even with no risk rule and no ``risk_check`` receiver."""
+    from wallets.risk import RiskDecision, TransferPolicy
+
+    class SmallOnly(TransferPolicy):
+        def evaluate(self, source, destination, amount, meta):
+            if amount > 5:
+                return RiskDecision("refuse", "small only", "At most 5 at a time.")
+            return None
+
+    settings.WALLETS = {**settings.WALLETS, "TRANSFER_POLICY_CLASS": SmallOnly}
+    a, b, _, _ = wallets
+    WalletService.deposit(a, 100)
+    with pytest.raises(BulkItemFailed) as failed:
+        TransferService.bulk_transfer([(a, b, 5), (a, b, 6)])
+    assert (failed.value.index, failed.value.code) == (1, ErrorCode.RISK_LIMIT_EXCEEDED)
+    assert [fresh(a).balance, fresh(b).balance] == [100, 0]
+    assert len(TransferService.bulk_transfer([(a, b, 5), (a, b, 2)])) == 2
+    assert fresh(b).balance == 7

@@ -12,9 +12,10 @@ Fees are not charged in bulk: an item that a fee policy applies to (see
 ``wallets.fees``) is refused with :class:`~wallets.exceptions.FeeNotSupported`
 before anything is locked; such payments are made one by one.
 
-Transfers whose source a risk rule (or a ``risk_check`` receiver) may judge
-are checked one by one, as single transfers, so the limits count every
-earlier item; without any, the batch is set-based.
+Transfers whose source the risk policy judges (``risk.judged``: a risk rule
+or a ``risk_check`` receiver, for the default policy) are checked one by
+one, as single transfers, so the limits count every earlier item; without
+any, the batch is set-based.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from wallets import fees, idempotency, signals
+from wallets import fees, idempotency, risk, signals
 from wallets.amounts import Amount, exact, parse_amount
 from wallets.exceptions import BulkItemFailed, IdempotencyConflict, WalletError
 from wallets.holders import resolve_wallet
@@ -41,7 +42,6 @@ from wallets.ledger import (
 )
 from wallets.models import IdempotencyRecord, TransferHold
 from wallets.operations import Context, Operation, run
-from wallets.risk import risk_check, rules_for
 from wallets.swappable import get_transaction_model, get_transfer_model, get_wallet_model
 
 Wallet = get_wallet_model()
@@ -254,9 +254,7 @@ def bulk_transfer(items: Iterable[Any]) -> list[Transfer | TransferHold]:
     checked = _transfer_items(items)
     _refuse_fees(checked, fees.TRANSFER, "transfer")
     wallets = _unique(w for item in checked for w in item.wallets)
-    judged = risk_check.has_listeners(sender=Wallet) or any(
-        rules_for(item.wallets[0]) for item in checked
-    )
+    judged = risk.judged(_unique(item.wallets[0] for item in checked), Kind.TRANSFER)
 
     def perform(context: Context) -> list[Transfer | TransferHold]:
         _replay_earlier(checked, "transfer")

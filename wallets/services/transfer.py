@@ -27,7 +27,7 @@ from wallets.ledger import (
 from wallets.models import AuditEntry, TransferHold
 from wallets.one_statement_transfer import transfer_in_one_statement
 from wallets.operations import Context, Operation, run
-from wallets.risk import HOLD, RiskDecision, applies_to, transfer_policy
+from wallets.risk import HOLD, RiskDecision, applies_to, judged, transfer_policy
 from wallets.services import bulk, holds, refunds
 from wallets.services.moves import move
 from wallets.staff import StaffActor
@@ -107,8 +107,7 @@ def _judged_under_lock(source: Wallet, kind: str) -> bool:
     ``pre_withdraw``/``pre_deposit`` receivers, or the risk policy."""
     if signals.pre_withdraw.has_listeners(Wallet) or signals.pre_deposit.has_listeners(Wallet):
         return True
-    policy = transfer_policy() if applies_to(kind) else None
-    return policy is not None and policy.judges(source)
+    return judged([source], kind)
 
 
 def transfer_in_operation(
