@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -232,6 +233,12 @@ def paid_sessions(merchant: Organization) -> QuerySet:
 
 
 @exact
+def fees_differ(fees: Iterable[Decimal]) -> bool:
+    """Whether the wallets offered would pay different fees (their decimal
+    places round a fee differently): a page then shows each one's total."""
+    return len(set(fees)) > 1
+
+
 def cart_fee(lines: list[Any], wallet: Any) -> Decimal:
     """The fees paying these cart lines from ``wallet`` would add (fee policies
     whose payer pays; a fee deducted from the merchant costs the buyer nothing)."""

@@ -22,7 +22,6 @@ from shop.checkout.exceptions import CancelNotAllowed
 from shop.checkout.selectors import (
     effective_status,
     fee_paid,
-    fees_differ,
     payable_wallets,
     payment_options,
     session_fee,
@@ -37,6 +36,7 @@ from shop.checkout.services import (
     success_url_for,
 )
 from shop.models import CheckoutSession
+from shop.selectors import fees_differ
 from wallets.exceptions import WalletError
 
 CSP_MIDDLEWARE = "csp.middleware.CSPMiddleware"
@@ -74,7 +74,7 @@ def _page(request: HttpRequest, session: CheckoutSession, form=None, error: str 
             "status": status_now,
             "form": form,
             "options": options,
-            "fees_differ": fees_differ(options),
+            "fees_differ": fees_differ(option.fee for option in options),
             "fee": fee,
             "fee_total": session.amount + fee if fee else None,
             "error": error,

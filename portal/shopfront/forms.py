@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 
 from portal.templatetags.portal_money import available_text
+from shop.selectors import fees_differ
 from wallets.form_fields import AmountFormField
 
 
@@ -120,7 +121,7 @@ class CartCheckoutForm(PaymentFormMixin, IdempotencyKeyMixin, forms.Form):
             (w, self.wallet_fees.get(w.pk), (total or 0) + self.wallet_fees.get(w.pk, 0))
             for w in wallets
         ]
-        self.fees_differ = len(set(self.wallet_fees.values())) > 1
+        self.fees_differ = fees_differ(self.wallet_fees.values())
 
     def chosen_wallet(self):
         return self.wallets[self.cleaned_data["wallet"]]

@@ -113,12 +113,6 @@ def payment_options(user: Any, session: CheckoutSession) -> list[PaymentOption]:
     return options
 
 
-def fees_differ(options: list[PaymentOption]) -> bool:
-    """Whether the wallets offered would pay different fees (their decimal
-    places round a fee differently): the page then shows each one's total."""
-    return len({option.fee for option in options}) > 1
-
-
 def payable_wallets(user: Any, session: CheckoutSession) -> list[Any]:
     """The wallets of :func:`payment_options`."""
     return [option.wallet for option in payment_options(user, session)]
