@@ -21,12 +21,33 @@ def fee_policy(settings):
     return FeePolicy.objects.create(name="Card", percent=Decimal("2"), fixed=Decimal("0.10"))
 
 
-def test_cart_and_receipt_show_fee_and_total(fee_policy, buyer, make_product):
-    book = make_product("Book", "10.00")
+@pytest.fixture
+def coarse(fee_policy, buyer):
+    """A second wallet of tenths, and a fee it rounds differently from cents."""
+    fee_policy.percent = Decimal("2.1")
+    fee_policy.save()  # 2.1% of 25.00 + 0.10 = 0.625
+    wallet = buyer.get_wallet("coarse", name="Coarse", unit="USD", decimal_places=1)
+    wallet.deposit("50")
+    return wallet
+
+
+def cart_with(buyer, product) -> tuple[Client, str]:
+    """The buyer's client, with ``product`` in the cart, and the cart page."""
     client = Client()
     client.force_login(buyer)
-    client.post(reverse("shop:cart-add", args=[book.pk]), {"quantity": 1})
-    cart = client.get(reverse("shop:cart")).content.decode()
+    client.post(reverse("shop:cart-add", args=[product.pk]), {"quantity": 1})
+    return client, client.get(reverse("shop:cart")).content.decode()
+
+
+def shown(page: str) -> dict[str, str | None]:
+    """The hidden fields a cart page's payment form posts back."""
+    names = ("idempotency_key", "expected_total", "expected_fee")
+    return {name: hidden_value(page, name) for name in names}
+
+
+def test_cart_and_receipt_show_fee_and_total(fee_policy, buyer, make_product):
+    book = make_product("Book", "10.00")
+    client, cart = cart_with(buyer, book)
     # 2% of 10.00 + 0.10 = 0.30
     assert 'data-testid="cart-fee">0.30 USD<' in cart
     assert 'data-testid="cart-fee-total">10.30 USD<' in cart
@@ -37,26 +58,16 @@ def test_cart_and_receipt_show_fee_and_total(fee_policy, buyer, make_product):
     assert buyer.balance == Decimal("89.70")
 
 
-
 def test_a_fee_that_changed_after_the_cart_was_shown_is_not_charged(
     fee_policy, buyer, make_product
 ):
-    book = make_product("Book", "10.00")
-    client = Client()
-    client.force_login(buyer)
-    client.post(reverse("shop:cart-add", args=[book.pk]), {"quantity": 1})
-    page = client.get(reverse("shop:cart")).content.decode()
+    client, page = cart_with(buyer, make_product("Book", "10.00"))
     assert hidden_value(page, "expected_fee") == "0.30"
     fee_policy.fixed = Decimal("0.50")  # 2% of 10.00 + 0.50 = 0.70
     fee_policy.save()
     response = client.post(
         reverse("shop:cart-checkout"),
-        {
-            "wallet": buyer.wallet.pk,
-            "idempotency_key": hidden_value(page, "idempotency_key"),
-            "expected_total": hidden_value(page, "expected_total"),
-            "expected_fee": hidden_value(page, "expected_fee"),
-        },
+        {"wallet": buyer.wallet.pk, **shown(page)},
     )
     assert response.status_code == 422
     assert "The fee is now 0.70 USD, not 0.30" in response.content.decode()
@@ -68,12 +79,7 @@ def test_a_fee_that_changed_after_the_cart_was_shown_is_not_charged(
     assert hidden_value(page, "expected_fee") == "0.70"
     response = client.post(
         reverse("shop:cart-checkout"),
-        {
-            "wallet": buyer.wallet.pk,
-            "idempotency_key": hidden_value(page, "idempotency_key"),
-            "expected_total": hidden_value(page, "expected_total"),
-            "expected_fee": hidden_value(page, "expected_fee"),
-        },
+        {"wallet": buyer.wallet.pk, **shown(page)},
     )
     assert response.status_code == 302
     assert buyer.balance == Decimal("89.30")
@@ -86,18 +92,8 @@ def test_a_fee_that_changed_after_the_cart_was_shown_is_not_charged(
 def test_an_altered_hidden_field_is_told_as_a_stale_page_and_pays_nothing(
     fee_policy, buyer, make_product, tampered
 ):
-    book = make_product("Book", "10.00")
-    client = Client()
-    client.force_login(buyer)
-    client.post(reverse("shop:cart-add", args=[book.pk]), {"quantity": 1})
-    page = client.get(reverse("shop:cart")).content.decode()
-    posted = {
-        "wallet": buyer.wallet.pk,
-        "idempotency_key": hidden_value(page, "idempotency_key"),
-        "expected_total": hidden_value(page, "expected_total"),
-        "expected_fee": hidden_value(page, "expected_fee"),
-        **tampered,
-    }
+    client, page = cart_with(buyer, make_product("Book", "10.00"))
+    posted = {"wallet": buyer.wallet.pk, **shown(page), **tampered}
     response = client.post(reverse("shop:cart-checkout"), posted)
     body = response.content.decode()
     assert response.status_code == 422
@@ -111,11 +107,7 @@ def test_an_altered_hidden_field_is_told_as_a_stale_page_and_pays_nothing(
 
 
 def test_no_wallet_chosen_is_still_asked_for(fee_policy, buyer, make_product):
-    book = make_product("Book", "10.00")
-    client = Client()
-    client.force_login(buyer)
-    client.post(reverse("shop:cart-add", args=[book.pk]), {"quantity": 1})
-    page = client.get(reverse("shop:cart")).content.decode()
+    client, page = cart_with(buyer, make_product("Book", "10.00"))
     response = client.post(
         reverse("shop:cart-checkout"),
         {"idempotency_key": hidden_value(page, "idempotency_key"), "expected_fee": "0.30"},
@@ -125,30 +117,16 @@ def test_no_wallet_chosen_is_still_asked_for(fee_policy, buyer, make_product):
     assert buyer.balance == Decimal("100.00")
 
 
-def test_wallets_whose_fees_differ_each_show_and_pay_their_own(fee_policy, buyer, make_product):
+def test_wallets_whose_fees_differ_each_show_and_pay_their_own(coarse, buyer, make_product):
     """A wallet with fewer decimal places rounds the fee differently: the cart
     names each wallet's total, and paying from either charges the fee it showed."""
-    fee_policy.percent, fee_policy.fixed = Decimal("2.1"), Decimal("0.10")
-    fee_policy.save()  # 2.1% of 25.00 + 0.10 = 0.625
-    coarse = buyer.get_wallet("coarse", name="Coarse", unit="USD", decimal_places=1)
-    coarse.deposit("50")
-    book = make_product("Book", "25.00")
-    client = Client()
-    client.force_login(buyer)
-    client.post(reverse("shop:cart-add", args=[book.pk]), {"quantity": 1})
-    page = client.get(reverse("shop:cart")).content.decode()
+    client, page = cart_with(buyer, make_product("Book", "25.00"))
     fees = {w.pk: hidden_value(page, f"fee-{w.pk}") for w in (buyer.wallet, coarse)}
     assert fees == {buyer.wallet.pk: "0.63", coarse.pk: "0.6"}
     assert "pays 25.63 USD" in page and "pays 25.6 USD" in page
     response = client.post(
         reverse("shop:cart-checkout"),
-        {
-            "wallet": coarse.pk,
-            "idempotency_key": hidden_value(page, "idempotency_key"),
-            "expected_total": hidden_value(page, "expected_total"),
-            "expected_fee": hidden_value(page, "expected_fee"),
-            **{f"fee-{pk}": fee for pk, fee in fees.items()},
-        },
+        {"wallet": coarse.pk, **shown(page), **{f"fee-{pk}": fee for pk, fee in fees.items()}},
     )
     assert response.status_code == 302
     coarse.refresh_from_db()
@@ -159,33 +137,16 @@ def test_wallets_whose_fees_differ_each_show_and_pay_their_own(fee_policy, buyer
 def test_one_fee_for_every_wallet_names_no_totals(fee_policy, buyer, make_product):
     other = buyer.get_wallet("other", name="Other", unit="USD", decimal_places=2)
     other.deposit("50")
-    book = make_product("Book", "10.00")
-    client = Client()
-    client.force_login(buyer)
-    client.post(reverse("shop:cart-add", args=[book.pk]), {"quantity": 1})
-    page = client.get(reverse("shop:cart")).content.decode()
+    _, page = cart_with(buyer, make_product("Book", "10.00"))
     assert "pays " not in page
     assert hidden_value(page, f"fee-{other.pk}") == "0.30"
 
 
-def test_a_form_shown_again_keeps_each_wallets_fee(fee_policy, buyer, make_product):
+def test_a_form_shown_again_keeps_each_wallets_fee(coarse, buyer, make_product):
     """Sent without a wallet, the cart comes back with the per-wallet fees still
     in the form, so paying from the second wallet then charges its own fee."""
-    fee_policy.percent, fee_policy.fixed = Decimal("2.1"), Decimal("0.10")
-    fee_policy.save()
-    coarse = buyer.get_wallet("coarse", name="Coarse", unit="USD", decimal_places=1)
-    coarse.deposit("50")
-    book = make_product("Book", "25.00")
-    client = Client()
-    client.force_login(buyer)
-    client.post(reverse("shop:cart-add", args=[book.pk]), {"quantity": 1})
-    page = client.get(reverse("shop:cart")).content.decode()
-    posted = {
-        "idempotency_key": hidden_value(page, "idempotency_key"),
-        "expected_total": hidden_value(page, "expected_total"),
-        "expected_fee": hidden_value(page, "expected_fee"),
-    }
-    again = client.post(reverse("shop:cart-checkout"), posted).content.decode()
+    client, page = cart_with(buyer, make_product("Book", "25.00"))
+    again = client.post(reverse("shop:cart-checkout"), shown(page)).content.decode()
     assert "Choose a wallet to pay from." in again
     assert hidden_value(again, f"fee-{coarse.pk}") == "0.6"
     assert "pays 25.6 USD" in again
