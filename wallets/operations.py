@@ -19,7 +19,8 @@ under its locks (``perform`` here, the risk policy, the product protocol).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -145,34 +146,55 @@ def run(op: Operation, perform: Callable[[Context], T]) -> T:
     outermost = running.depth == 0
     # Nested operations join the outer one's transaction: no savepoint, since
     # a failure inside fails the whole operation.
-    with db_transaction.atomic(using=using, savepoint=outermost):
-        if outermost:
-            running.locked = {}
-            open_outbox(using, op.name)
-        running.depth += 1
-        committing = False
-        try:
-            once = _Once(op, key, using, claim_first=outermost)
+    with (
+        db_transaction.atomic(using=using, savepoint=outermost),
+        _entered(running, using, op.name, outermost=outermost),
+    ):
+        once = _Once(op, key, using, claim_first=outermost)
+        if once.replayed:
+            return once.result
+        products = lock_products(op.products)
+        locked = _lock(running, op.wallets) if _locks_first(op, running, using) else []
+        context = Context(locked=locked, products=products, actor=op.actor, reason=reason)
+        if not once.claimed:
+            once.check_after_locks()
             if once.replayed:
                 return once.result
-            products = lock_products(op.products)
-            locked = _lock(running, op.wallets) if _locks_first(op, running, using) else []
-            context = Context(locked=locked, products=products, actor=op.actor, reason=reason)
-            if not once.claimed:
-                once.check_after_locks()
-                if once.replayed:
-                    return once.result
-            result = _perform(op, key, context, perform)
-            once.settle(result)
-            committing = True
-        finally:
-            running.depth -= 1
-            if outermost:
-                running.locked = {}
-                close_outbox(using, committing=committing)
+        result = _perform(op, key, context, perform)
+        once.settle(result)
+    _sync(op, context)
+    return result
+
+
+@contextmanager
+def _entered(
+    running: _Running, using: str, name: str, *, outermost: bool, alone: bool = False
+) -> Iterator[None]:
+    """An operation's bookkeeping on its connection: how deep it runs, what
+    the outermost one locked, and its outbox, handed to ``on_commit`` when it
+    ends without an error (dropped otherwise). ``alone``: no transaction
+    holds its locks past its statement."""
+    if outermost:
+        running.locked = {}
+        open_outbox(using, name)
+    running.depth += 1
+    committing = False
+    try:
+        yield
+        committing = True
+    finally:
+        running.depth -= 1
+        if outermost:
+            running.locked = {}
+            if alone:
+                forget_locks(using)
+            close_outbox(using, committing=committing)
+
+
+def _sync(op: Operation, context: Context) -> None:
+    """The caller's wallet objects take the values the operation left."""
     for original, fresh in zip(op.wallets, context.locked, strict=False):
         sync_instance(original, fresh)
-    return result
 
 
 def _locks_first(op: Operation, running: _Running, using: str) -> bool:
@@ -209,21 +231,10 @@ def _run_alone(op: Operation, perform: Callable[[Context], T], running: _Running
     PostgreSQL applies a single statement atomically, so BEGIN and COMMIT
     would add two round trips and nothing else. Its locks end with the
     statement, and the outbox's signals go out as soon as it has run."""
-    running.locked = {}
-    open_outbox(using, op.name)
-    running.depth += 1
-    committing = False
-    try:
+    with _entered(running, using, op.name, outermost=True, alone=True):
         context = Context(locked=[], products={}, actor=None)
         result = perform(context)
-        committing = True
-    finally:
-        running.depth -= 1
-        running.locked = {}
-        forget_locks(using)
-        close_outbox(using, committing=committing)
-    for original, fresh in zip(op.wallets, context.locked, strict=False):
-        sync_instance(original, fresh)
+    _sync(op, context)
     return result
 
 
