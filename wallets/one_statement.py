@@ -97,15 +97,22 @@ def write_linked(legs: list[Any], wallets: list[Wallet], row: Any, **links: Any)
 
 
 def typed_selection(
-    row: Any, fields: list, computed: dict[str, str | None], params: list[Any], connection: Any
+    row: Any,
+    fields: list,
+    computed: dict[str, tuple[str, list[Any]]],
+    params: list[Any],
+    connection: Any,
 ) -> str:
-    """The SELECT list that inserts ``row``'s ``fields``: an SQL expression for
-    the fields ``computed`` names, a typed parameter (added to ``params``) for
-    the others; a bare parameter in a SELECT list would be read as text."""
+    """The SELECT list that inserts ``row``'s ``fields``: for the fields
+    ``computed`` names, an SQL expression and its parameters; for the others,
+    a typed parameter (a bare one in a SELECT list would be read as text).
+    The parameters are added to ``params`` in order."""
     selected = []
     for field, value in zip(fields, row_reader(fields, connection)(row), strict=True):
-        if computed.get(field.name):
-            selected.append(computed[field.name])
+        if field.name in computed:
+            sql, sql_params = computed[field.name]
+            selected.append(sql)
+            params.extend(sql_params)
         else:
             selected.append(f"%s::{field.db_type(connection)}")
             params.append(value)
@@ -130,7 +137,9 @@ def apply_and_post(
     quote = connection.ops.quote_name
     fields = [f for f in Transaction._meta.concrete_fields if not f.primary_key]
     # From the updated row: whose it is, and (confirmed) the balance it leaves.
-    from_update = {"wallet": "w.id", "balance_after": "w.balance" if confirmed else None}
+    from_update = {"wallet": ("w.id", [])}
+    if confirmed:
+        from_update["balance_after"] = ("w.balance", [])
     selected = typed_selection(tx, fields, from_update, params, connection)
     wallet_columns = ", ".join(f"w.{quote(f.column)}" for f in Wallet._meta.concrete_fields)
     pk = quote(Transaction._meta.pk.column)

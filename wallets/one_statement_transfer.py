@@ -81,7 +81,7 @@ def transfer_in_one_statement(
     legs = []
     for leg, wallet in ((withdraw, source), (deposit, destination)):
         # Whose it is and the balance it leaves, from the row ``moved`` wrote.
-        computed = {"wallet": "m.id", "balance_after": "m.balance"}
+        computed = {"wallet": ("m.id", []), "balance_after": ("m.balance", [])}
         legs.append(
             f"SELECT {typed_selection(leg, leg_fields, computed, params, connection)} "
             f"FROM moved m WHERE m.id = %s"
@@ -90,11 +90,8 @@ def transfer_in_one_statement(
     pk, uuid = quote(Transaction._meta.pk.column), quote(Transaction._meta.get_field("uuid").column)
     leg_id = f"(SELECT {pk} FROM legs WHERE {uuid} = %s)"
     transfer_fields = [f for f in Transfer._meta.concrete_fields if not f.primary_key]
-    linked_params: list[Any] = []
-    computed = {"withdraw": leg_id, "deposit": leg_id}
-    selection = typed_selection(transfer, transfer_fields, computed, linked_params, connection)
-    # The two leg-id placeholders come in field order, before or among the others.
-    params += _with_leg_uuids(transfer_fields, linked_params, withdraw.uuid, deposit.uuid)
+    computed = {"withdraw": (leg_id, [withdraw.uuid]), "deposit": (leg_id, [deposit.uuid])}
+    selection = typed_selection(transfer, transfer_fields, computed, params, connection)
     wallet_columns = [quote(f.column) for f in Wallet._meta.concrete_fields]
     transfer_pk = quote(Transfer._meta.pk.column)
     params += [withdraw.uuid, deposit.uuid]
@@ -131,15 +128,6 @@ def transfer_in_one_statement(
     for written in (withdraw, deposit, transfer):
         written._state.adding, written._state.db = False, using
     return transfer, locked_source, locked_destination
-
-
-def _with_leg_uuids(fields: list, params: list[Any], *uuids: Any) -> list[Any]:
-    """``params`` of the transfer row with each leg's uuid where its id is looked up."""
-    links = iter(uuids)
-    merged, values = [], iter(params)
-    for field in fields:
-        merged.append(next(links) if field.name in ("withdraw", "deposit") else next(values))
-    return merged
 
 
 def _explain_refusal(source: Wallet, destination: Wallet, amount: Decimal) -> None:
