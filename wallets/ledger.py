@@ -175,16 +175,22 @@ def wallet_from_row(row: Sequence[Any]) -> Wallet:
     return Wallet.from_db(using, [f.attname for f in fields], values)
 
 
-def explain_refusal(wallet: Wallet, signed: Decimal, check_funds: bool) -> None:
-    """Why the conditional UPDATE changed nothing, as the engine's error."""
-    current = Wallet.objects.filter(pk=wallet.pk).first()
-    if current is None:
-        raise WalletNotFound(f"Wallet {wallet.pk} does not exist.")
-    ensure_active(current)
-    if check_funds:
-        ensure_available(current, -signed)
-    check_in_range(current.balance + signed)
-    raise WalletError("The wallet changed while the operation ran; try again.")
+def explain_refusal(changes: list[tuple[Wallet, Decimal]], *, check_funds: bool) -> None:
+    """Why a statement that checks and applies signed ``changes`` (wallet,
+    amount) under its own locks changed nothing, as the engine's error: the
+    checks the locking path makes, on the wallets as they are now."""
+    current = Wallet.objects.in_bulk([wallet.pk for wallet, _ in changes])
+    for wallet, _ in changes:
+        if wallet.pk not in current:
+            raise WalletNotFound(f"Wallet {wallet.pk} does not exist.")
+    ensure_active(*(current[wallet.pk] for wallet, _ in changes))
+    for wallet, signed in changes:
+        if check_funds and signed < 0:
+            ensure_available(current[wallet.pk], -signed)
+    for wallet, signed in changes:
+        check_in_range(current[wallet.pk].balance + signed)
+    subject = "wallet" if len(changes) == 1 else "wallets"
+    raise WalletError(f"The {subject} changed while the operation ran; try again.")
 
 
 @exact

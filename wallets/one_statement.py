@@ -154,7 +154,7 @@ def apply_and_post(
         )
         row = cursor.fetchone()
     if row is None:
-        explain_refusal(wallet, signed, check_funds)
+        explain_refusal([(wallet, signed)], check_funds=check_funds)
     locked = wallet_from_row(row[:-1])
     tx.pk, tx.wallet = row[-1], locked
     if confirmed:

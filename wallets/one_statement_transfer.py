@@ -25,13 +25,11 @@ from typing import Any
 from django.db import connections, router
 from django.utils import timezone
 
-from wallets.amounts import check_in_range, exact
-from wallets.exceptions import WalletError, WalletNotFound
+from wallets.amounts import exact
 from wallets.fields import LIMIT
 from wallets.ledger import (
-    ensure_active,
-    ensure_available,
     entry,
+    explain_refusal,
     transfer_row,
     wallet_from_row,
 )
@@ -116,7 +114,7 @@ def transfer_in_one_statement(
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     if len(rows) != 2:
-        _explain_refusal(source, destination, amount)
+        explain_refusal([(source, -amount), (destination, amount)], check_funds=True)
     fresh = {row[0]: row for row in rows}
     locked_source = wallet_from_row(fresh[source.pk][: len(wallet_columns)])
     locked_destination = wallet_from_row(fresh[destination.pk][: len(wallet_columns)])
@@ -128,17 +126,3 @@ def transfer_in_one_statement(
     for written in (withdraw, deposit, transfer):
         written._state.adding, written._state.db = False, using
     return transfer, locked_source, locked_destination
-
-
-def _explain_refusal(source: Wallet, destination: Wallet, amount: Decimal) -> None:
-    """Why the statement moved nothing, as the engine's error."""
-    current = {w.pk: w for w in Wallet.objects.filter(pk__in=[source.pk, destination.pk])}
-    for wallet in (source, destination):
-        if wallet.pk not in current:
-            raise WalletNotFound(f"Wallet {wallet.pk} does not exist.")
-    now_source, now_destination = current[source.pk], current[destination.pk]
-    ensure_active(now_source, now_destination)
-    ensure_available(now_source, amount)
-    check_in_range(now_source.balance - amount)
-    check_in_range(now_destination.balance + amount)
-    raise WalletError("The wallets changed while the transfer ran; try again.")
