@@ -79,9 +79,9 @@ class Ours:
         purchase_service().pay(buyer.wallet, product.item, customer=buyer.holder)
 
     def last_transactions(self, wallet: OurWallet, count: int) -> list[Any]:
-        from wallets.selectors import transaction_history
+        from wallets.selectors import last_transactions
 
-        return list(transaction_history(wallet.wallet)[:count])
+        return last_transactions(wallet.wallet, count)
 
     def balance(self, wallet: OurWallet) -> Decimal:
         return wallet.holder.balance

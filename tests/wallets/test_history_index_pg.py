@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from wallets.selectors import (
     balance_series,
     dashboard_stats,
+    last_transactions,
     recent_transactions,
     transaction_history,
 )
@@ -36,6 +37,17 @@ def test_history_uses_the_wallet_time_index(alice, bob):
     for _ in range(5):
         alice.transfer(bob, 1)
     plan = plan_of(*transaction_history(alice.wallet)[:25].query.sql_with_params())
+    assert f"{TX.app_label}_tx_history" in plan, plan
+    assert "Sort" not in plan.split("Index")[0], plan
+
+
+def test_the_newest_rows_read_the_wallet_time_index(alice, bob):
+    alice.deposit(100)
+    alice.transfer(bob, 1)
+    with CaptureQueriesContext(connection) as ctx:
+        assert len(last_transactions(alice.wallet, 25)) == 2
+    (query,) = ctx.captured_queries
+    plan = plan_of(query["sql"])
     assert f"{TX.app_label}_tx_history" in plan, plan
     assert "Sort" not in plan.split("Index")[0], plan
 

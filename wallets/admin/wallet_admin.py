@@ -30,7 +30,7 @@ from wallets.admin.dashboard import dashboard_view
 from wallets.admin.display import admin_link, holder_name, holder_search, money
 from wallets.exceptions import WalletError
 from wallets.models import AuditEntry
-from wallets.selectors import holder_types_with_wallets, transaction_history
+from wallets.selectors import holder_types_with_wallets, last_transactions
 from wallets.services import wallet_service
 from wallets.staff import StaffActor, can
 from wallets.swappable import get_wallet_model
@@ -246,7 +246,7 @@ class WalletAdmin(admin.ModelAdmin):
 
     @admin.display(description="Transactions")
     def recent_transactions(self, obj: Wallet) -> str:
-        rows = transaction_history(obj)[:RECENT_TRANSACTIONS]
+        rows = last_transactions(obj, RECENT_TRANSACTIONS)
         if not rows:
             return "—"
         lines = format_html_join(
