@@ -19,11 +19,6 @@ from django.db import connections, models, router
 from django.db.models.base import ModelState
 from django.db.models.signals import post_init, pre_init
 
-try:
-    from psycopg.types.datetime import TimestamptzLoader
-except ImportError:  # SQLite only
-    TimestamptzLoader = None
-
 M = TypeVar("M", bound=models.Model)
 
 # Stands for the wallet's id while the statement is compiled; never sent.
@@ -80,9 +75,12 @@ def _load_timestamps_in_c(connection: Any, cursor: Any) -> None:
     at a tenth of the cost: timestamps were a third of the read."""
     if connection.vendor != "postgresql":
         return
-    if cursor.connection.info.timezone is not connection.timezone:
+    try:  # psycopg 3; Django's loader stays with psycopg2
+        from django.db.backends.postgresql.psycopg_any import TimestamptzLoader
+    except ImportError:
         return
-    cursor.cursor.adapters.register_loader("timestamptz", TimestamptzLoader)
+    if cursor.connection.info.timezone is connection.timezone:
+        cursor.cursor.adapters.register_loader("timestamptz", TimestamptzLoader)
 
 
 def _builds_plainly(model: type[models.Model]) -> bool:

@@ -68,6 +68,30 @@ def test_a_transfer_is_one_statement_that_writes_everything(pair):
     assert reconcile_wallets() == []
 
 
+def test_the_statement_text_repeats_and_stays_small_enough_to_stay_parsed(pair):
+    """psycopg keeps a statement's parse between calls only for texts up to 4,096
+    bytes with up to 50 parameters; re-parsing the transfer's took a tenth of it."""
+    source, destination = pair
+    sent = []
+
+    def record(execute, sql, params, many, context):
+        sent.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        TransferService.transfer(source, destination, "1", meta={"note": "first"})
+        TransferService.transfer(destination, source, "0.5")
+    (first_sql, first_params), (second_sql, second_params) = sent
+    assert first_sql == second_sql
+    assert len(first_sql.encode()) <= 4096 and len(first_params) <= 50
+    assert len(first_params) == len(second_params)
+    # The NULLs written into the text are stored as NULLs.
+    legs = Transaction.objects.filter(wallet=source).exclude(meta={})
+    assert [(tx.reversal_of_id, tx.expires_at, tx.meta) for tx in legs] == [
+        (None, None, {"note": "first"})
+    ]
+
+
 @pytest.mark.parametrize(
     ("frozen", "error", "message"),
     [
