@@ -71,37 +71,27 @@ os.register_at_fork(after_in_child=lambda: random_uuid.ready.clear())
 
 
 @dataclass(frozen=True)
-class _FieldPlan:
-    name: str
-    attname: str
-    relation: bool
-    # A callable default is called for each row; any other default is shared.
-    make_default: Callable[[], Any] | None
-    default: Any
+class _Plan:
+    """How a model's new rows are filled in, worked out once per model."""
+
+    # Column by field name, and whether the field is a relation (cached on the row).
+    columns: dict[str, tuple[str, bool]]
+    # Defaults every row shares (by column), and those made afresh for each row.
+    shared: dict[str, Any]
+    made: tuple[tuple[str, str, Callable[[], Any]], ...]
 
 
 @functools.cache
-def _plan(model: type[models.Model]) -> tuple[_FieldPlan, ...]:
-    plans = []
+def _plan(model: type[models.Model]) -> _Plan:
+    columns, shared, made = {}, {}, []
     for field in model._meta.concrete_fields:
-        make_default = field.default if field.has_default() and callable(field.default) else None
-        if make_default is uuid.uuid4:
-            make_default = random_uuid
-        plans.append(
-            _FieldPlan(
-                field.name,
-                field.attname,
-                field.is_relation,
-                make_default,
-                None if make_default else field.get_default(),
-            )
-        )
-    return tuple(plans)
-
-
-@functools.cache
-def _field_names(model: type[models.Model]) -> frozenset[str]:
-    return frozenset(field.name for field in _plan(model))
+        columns[field.name] = (field.attname, field.is_relation)
+        if field.has_default() and callable(field.default):
+            make = random_uuid if field.default is uuid.uuid4 else field.default
+            made.append((field.name, field.attname, make))
+        else:
+            shared[field.attname] = field.get_default()
+    return _Plan(columns, shared, tuple(made))
 
 
 def build(model: type[M], **values: Any) -> M:
@@ -115,24 +105,24 @@ def build(model: type[M], **values: Any) -> M:
     if pre_init.has_listeners(model) or post_init.has_listeners(model):
         return model(**values)
     plan = _plan(model)
-    unknown = values.keys() - _field_names(model)
-    if unknown:
-        raise TypeError(f"{model.__name__} has no fields {sorted(unknown)}")
     row = model.__new__(model)
-    state = row.__dict__["_state"] = ModelState()
-    cache = state.fields_cache = {}
     attributes = row.__dict__
-    for field in plan:
-        if field.name in values:
-            value = values[field.name]
-            if field.relation and value is not None:
-                cache[field.name] = value
-                value = value.pk
-        elif field.make_default is not None:
-            value = field.make_default()
-        else:
-            value = field.default
-        attributes[field.attname] = value
+    state = attributes["_state"] = ModelState()
+    cache = state.fields_cache = {}
+    attributes.update(plan.shared)
+    for name, attname, make in plan.made:
+        if name not in values:
+            attributes[attname] = make()
+    columns = plan.columns
+    for name, value in values.items():
+        if name not in columns:
+            unknown = sorted(values.keys() - columns.keys())
+            raise TypeError(f"{model.__name__} has no fields {unknown}")
+        attname, relation = columns[name]
+        if relation and value is not None:
+            cache[name] = value
+            value = value.pk
+        attributes[attname] = value
     return row
 
 
