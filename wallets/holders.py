@@ -19,6 +19,7 @@ from wallets.exceptions import (
     WalletNotFound,
 )
 from wallets.ledger import after_commit
+from wallets.mixins import WalletMixin
 from wallets.swappable import get_wallet_model
 
 Wallet = get_wallet_model()
@@ -146,9 +147,15 @@ def unopened_wallet(holder: models.Model, slug: str | None = None, **fields: Any
 
 
 def resolve_wallet(target: Any, slug: str | None = None) -> Wallet:
-    """A Wallet stays itself; a holder becomes its wallet ``slug`` (default)."""
+    """A Wallet stays itself; a holder becomes its wallet ``slug`` (default).
+
+    A holder's default wallet is the one ``holder.wallet`` keeps: paying the
+    same merchant again costs no lookup. Only its id and unit are used before
+    the operation locks it, and the operation leaves its fresh values on it."""
     if isinstance(target, Wallet):
         return target
+    if slug is None and isinstance(target, WalletMixin):
+        return target.wallet
     if isinstance(target, models.Model):
         return get_or_create_wallet(target, slug)
     raise WalletError(f"{target!r} is neither a wallet nor a wallet holder.")

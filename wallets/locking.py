@@ -143,17 +143,23 @@ def lock_products(products: Iterable[Any]) -> dict[tuple[int, Any], Any]:
     fresh: dict[tuple[int, Any], Any] = {}
     for key in sorted(keyed, key=lambda k: (k[0], str(k[1]))):
         product = keyed[key]
-        if (
-            isinstance(product, models.Model)
-            and product.pk is not None
-            and product_needs_lock(product)
-        ):
+        if product_row_locked(product):
             manager = type(product)._default_manager
             fresh[key] = manager.select_for_update().get(pk=product.pk)
             held.product_keys.add(key)
         else:
             fresh[key] = product
     return fresh
+
+
+def product_row_locked(product: Any) -> bool:
+    """Whether paying for ``product`` locks its row: a saved model instance
+    that decides under its lock (``wallets.mixins.product_needs_lock``)."""
+    return (
+        isinstance(product, models.Model)
+        and product.pk is not None
+        and product_needs_lock(product)
+    )
 
 
 def product_key(product: Any) -> tuple[int, Any]:

@@ -296,10 +296,16 @@ def product_needs_lock(product: Any) -> bool:
     explicit = getattr(product, "lock_on_purchase", None)
     if explicit is not None:
         return bool(explicit)
+    return not product_decides_nothing(product)
+
+
+def product_decides_nothing(product: Any) -> bool:
+    """Whether ``product`` keeps ``ProductMixin``'s ``can_buy``,
+    ``purchase_refusal`` and ``after_purchase``: paying for it asks it nothing
+    but its price and its meta."""
     cls = type(product)
-    return any(
-        getattr(cls, hook, None) is not getattr(ProductMixin, hook)
-        for hook in PRODUCT_LOCKING_HOOKS
+    return all(
+        getattr(cls, hook, None) is getattr(ProductMixin, hook) for hook in PRODUCT_LOCKING_HOOKS
     )
 
 

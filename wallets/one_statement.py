@@ -139,13 +139,22 @@ def _column_type(field: Any, connection: Any) -> str:
 
 @exact
 def apply_and_post(
-    wallet: Wallet, signed: Decimal, *, confirmed: bool, check_funds: bool, meta: dict
+    wallet: Wallet,
+    signed: Decimal,
+    *,
+    confirmed: bool,
+    check_funds: bool,
+    meta: dict,
+    linked: tuple[Any, str] | None = None,
 ) -> tuple[Wallet, Any]:
     """PostgreSQL only: the conditional UPDATE of ``ledger.conditional_update``
     and the INSERT of the transaction it applies, in one statement. The row is
     inserted only if the UPDATE passed its checks; otherwise nothing is written
     and the refusal is explained. Returns the locked wallet as it now is and
-    the new transaction."""
+    the new transaction.
+
+    ``linked``: a new row (a purchase) and the name of its foreign key to the
+    transaction, inserted by the same statement; it gets its id."""
     using = router.db_for_write(Transaction)
     connection = connections[using]
     update_sql, params = conditional_update(
@@ -161,21 +170,39 @@ def apply_and_post(
     selected = typed_selection(tx, fields, from_update, params, connection)
     wallet_columns = ", ".join(f"w.{quote(f.column)}" for f in Wallet._meta.concrete_fields)
     pk = quote(Transaction._meta.pk.column)
-    with locking_by_update(wallet.pk), connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH w AS ({update_sql}), "
-            f"t AS (INSERT INTO {Transaction._meta.db_table} "
-            f"({', '.join(quote(f.column) for f in fields)}) "
-            f"SELECT {selected} FROM w RETURNING {pk}) "
-            f"SELECT {wallet_columns}, t.{pk} FROM w, t",
-            params,
+    sql = (
+        f"WITH w AS ({update_sql}), "
+        f"t AS (INSERT INTO {Transaction._meta.db_table} "
+        f"({', '.join(quote(f.column) for f in fields)}) "
+        f"SELECT {selected} FROM w RETURNING {pk})"
+    )
+    if linked is None:
+        sql += f" SELECT {wallet_columns}, t.{pk} FROM w, t"
+    else:
+        row, link = linked
+        row_fields = [f for f in row._meta.concrete_fields if not f.primary_key]
+        row_selected = typed_selection(row, row_fields, {link: (f"t.{pk}", [])}, params, connection)
+        row_pk = quote(row._meta.pk.column)
+        sql += (
+            f", linked AS (INSERT INTO {row._meta.db_table} "
+            f"({', '.join(quote(f.column) for f in row_fields)}) "
+            f"SELECT {row_selected} FROM t RETURNING {row_pk}) "
+            f"SELECT {wallet_columns}, t.{pk}, linked.{row_pk} FROM w, t, linked"
         )
-        row = cursor.fetchone()
-    if row is None:
+    with locking_by_update(wallet.pk), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row_values = cursor.fetchone()
+    if row_values is None:
         explain_refusal([(wallet, signed)], check_funds=check_funds)
-    locked = wallet_from_row(row[:-1])
-    tx.pk, tx.wallet = row[-1], locked
+    *wallet_values, tx.pk = row_values if linked is None else row_values[:-1]
+    locked = wallet_from_row(wallet_values)
+    tx.wallet = locked
     if confirmed:
         tx.balance_after = locked.balance
     tx._state.adding, tx._state.db = False, using
+    if linked is not None:
+        row, link = linked
+        row.pk = row_values[-1]
+        setattr(row, link, tx)
+        row._state.adding, row._state.db = False, using
     return locked, tx

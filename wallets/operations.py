@@ -34,6 +34,7 @@ from wallets.locking import (
     lock_products,
     lock_wallets,
     product_key,
+    product_row_locked,
     sync_instance,
 )
 from wallets.outbox import close_outbox, open_outbox
@@ -211,13 +212,14 @@ def _locks_first(op: Operation, running: _Running, using: str) -> bool:
 
 def _alone(op: Operation, key: str | None, running: _Running, using: str) -> bool:
     """Whether the operation is a single statement with nothing around it:
-    no transaction open, no key to claim, no audit entry to write."""
+    no transaction open, no key to claim, no audit entry to write, no product
+    row to lock."""
     connection = connections[using]
     return (
         op.one_statement
         and key is None
         and op.actor is None
-        and not op.products
+        and not any(map(product_row_locked, op.products))
         and running.depth == 0
         and connection.vendor == "postgresql"
         and not connection.in_atomic_block

@@ -7,18 +7,25 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from wallets import conf, fees
+from wallets import conf, fees, signals
 from wallets.amounts import Amount, exact, parse_amount, quantum
 from wallets.exceptions import AmountInvalid, ProductNotAvailable, SameWallet, UnitMismatch
 from wallets.fee_ledger import charge_fee
 from wallets.fees import FeePlan
 from wallets.holders import holder_label, resolve_wallet
-from wallets.ledger import ensure_active, ensure_available
+from wallets.ledger import (
+    announce_transactions,
+    announce_transfers,
+    ensure_active,
+    ensure_available,
+)
 from wallets.locking import product_key
+from wallets.mixins import product_decides_nothing
 from wallets.models import Purchase
+from wallets.one_statement_transfer import transfer_in_one_statement
 from wallets.operations import Context, Operation, run
 from wallets.services.moves import move
-from wallets.services.purchases import charge, refund_purchase
+from wallets.services.purchases import charge, charge_in_one_statement, refund_purchase
 from wallets.staff import StaffActor
 from wallets.swappable import get_transaction_model, get_transfer_model, get_wallet_model
 
@@ -90,6 +97,10 @@ class PurchaseService:
         meta = dict(meta or {})
 
         def perform(context: Context) -> list[Paid]:
+            if not context.locked:
+                # One statement locks, checks and pays (PostgreSQL; see _in_one_statement).
+                (line,) = lines
+                return [cls._pay_in_one_statement(context, source, line, customer, kind, meta)]
             locked_source = context.locked[0]
             priced = []
             for line in lines:
@@ -108,12 +119,7 @@ class PurchaseService:
             ensure_available(locked_source, total)
             paid: list[Paid] = []
             for (line, fresh, price), (plan, fee) in zip(priced, fees_due, strict=True):
-                line_meta = {
-                    **meta,
-                    "product": fresh.get_meta_product(),
-                    "quantity": line.quantity,
-                    "unit_price": str(price.quantize(quantum(locked_source.decimal_places))),
-                }
+                line_meta = _line_meta(meta, fresh, line.quantity, price, locked_source)
                 deducted = fee if fee and plan.deductible else Decimal(0)
                 if line.recipient is None:
                     result: Paid = charge(
@@ -159,10 +165,45 @@ class PurchaseService:
                     kind,
                     holder_label(customer),
                 ],
+                one_statement=on_paid is None and cls._in_one_statement(lines),
             ),
             perform,
         )
         return transfers if is_cart else transfers[0]
+
+    @staticmethod
+    def _in_one_statement(lines: list[Line]) -> bool:
+        """Whether a payment can be one statement on PostgreSQL: one line, no
+        fee, no ``pre_withdraw``/``pre_deposit`` receivers, and a product that
+        decides nothing under a lock (its price is read before the statement,
+        as it would be under a lock that covers only the wallets)."""
+        if len(lines) != 1 or lines[0].fee_plan is not None:
+            return False
+        if signals.pre_withdraw.has_listeners(Wallet) or signals.pre_deposit.has_listeners(Wallet):
+            return False
+        return product_decides_nothing(lines[0].product)
+
+    @staticmethod
+    def _pay_in_one_statement(
+        context: Context, source: Wallet, line: Line, customer: Any, kind: str, meta: dict
+    ) -> Paid:
+        product, quantity = line.product, line.quantity
+        price = parse_amount(product.get_amount_product(customer), source.decimal_places)
+        line_meta = _line_meta(meta, product, quantity, price, source)
+        if line.recipient is None:
+            paid, locked = charge_in_one_statement(
+                source, product, quantity, price, kind=kind, meta=line_meta
+            )
+            context.adopt(locked)
+            return paid
+        transfer, *locked = transfer_in_one_statement(
+            source, line.recipient, price * quantity, kind=kind, meta=line_meta
+        )
+        for wallet in locked:
+            context.adopt(wallet)
+        announce_transactions([transfer.withdraw, transfer.deposit])
+        announce_transfers([transfer])
+        return transfer
 
     @classmethod
     def refund(
@@ -243,6 +284,15 @@ class PurchaseService:
             )
         plan = fees.plan_for(fees.PAYMENT, source, recipient, product)
         return Line(product, quantity, recipient, plan)
+
+
+def _line_meta(meta: dict, product: Any, quantity: int, price: Decimal, payer: Wallet) -> dict:
+    return {
+        **meta,
+        "product": product.get_meta_product(),
+        "quantity": quantity,
+        "unit_price": str(price.quantize(quantum(payer.decimal_places))),
+    }
 
 
 def _holder_of(payer: Any, wallet: Wallet) -> Any:

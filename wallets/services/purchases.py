@@ -29,7 +29,7 @@ from wallets.ledger import (
     write_balances,
 )
 from wallets.models import AuditEntry, FeeCharge, Purchase
-from wallets.one_statement import write_linked
+from wallets.one_statement import apply_and_post, write_linked
 from wallets.operations import Context, Operation, run
 from wallets.staff import StaffActor
 from wallets.swappable import get_transaction_model, get_transfer_model, get_wallet_model
@@ -57,26 +57,65 @@ def charge(
     With ``fee_deducted`` (a deductible fee, posted by the caller as a leg of
     its own), the price row is that much smaller: the buyer pays the price."""
     amount = price * quantity
-    label = str(product)[:200]
     signals.pre_withdraw.send(sender=Wallet, wallet=wallet, amount=amount, meta=meta)
-    withdraw = entry(wallet, -(amount - fee_deducted), meta={**meta, "product_label": label})
+    withdraw = entry(wallet, -(amount - fee_deducted), meta=_withdraw_meta(product, meta))
+    purchase = _purchase_row(wallet, withdraw, product, quantity, price, kind=kind, meta=meta)
+    write_linked([withdraw], [wallet], purchase, withdraw=withdraw)
+    announce_transactions([withdraw])
+    return purchase
+
+
+@exact
+def charge_in_one_statement(
+    wallet: Wallet, product: Any, quantity: int, price: Decimal, *, kind: str, meta: dict
+) -> tuple[Purchase, Wallet]:
+    """PostgreSQL, with nothing to judge under the lock (no fee, no
+    ``pre_withdraw`` receivers, no product hooks): one statement locks the
+    buyer's wallet, checks it is active and has the funds, and writes the
+    withdrawal and the purchase (``one_statement.apply_and_post``). Returns
+    the purchase and the wallet as the statement left it."""
+    purchase = _purchase_row(wallet, None, product, quantity, price, kind=kind, meta=meta)
+    locked, withdraw = apply_and_post(
+        wallet,
+        -(price * quantity),
+        confirmed=True,
+        check_funds=True,
+        meta=_withdraw_meta(product, meta),
+        linked=(purchase, "withdraw"),
+    )
+    purchase.wallet = locked
+    announce_transactions([withdraw])
+    return purchase, locked
+
+
+def _withdraw_meta(product: Any, meta: dict) -> dict:
+    return {**meta, "product_label": str(product)[:200]}
+
+
+def _purchase_row(
+    wallet: Wallet,
+    withdraw: Transaction | None,
+    product: Any,
+    quantity: int,
+    price: Decimal,
+    *,
+    kind: str,
+    meta: dict,
+) -> Purchase:
     is_row = isinstance(product, models.Model) and product.pk is not None
-    purchase = build(
+    return build(
         Purchase,
         wallet=wallet,
         withdraw=withdraw,
         kind=kind,
         product_type=ContentType.objects.get_for_model(product) if is_row else None,
         product_id=str(product.pk) if is_row else "",
-        product_label=label,
+        product_label=str(product)[:200],
         quantity=quantity,
         unit_price=price,
-        amount=amount,
+        amount=price * quantity,
         meta=meta,
     )
-    write_linked([withdraw], [wallet], purchase, withdraw=withdraw)
-    announce_transactions([withdraw])
-    return purchase
 
 
 def refund_purchase(
