@@ -1,3 +1,5 @@
+import math
+
 import pytest
 from django.contrib.auth import get_user_model
 
@@ -19,6 +21,22 @@ def bob(db):
 @pytest.fixture
 def carol(db):
     return User.objects.create_user(username="carol", email="carol@example.com")
+
+
+@pytest.fixture
+def settled_policy_caches():
+    """The risk rules and fee policies as a running process holds them: read
+    once and unchanged since, so no operation under test reads them again.
+    Marked changed afterwards: the rows this test saw go with its database."""
+    from wallets import fees, risk
+
+    caches = (risk.active_rules, fees.active_policies)
+    for cache in caches:
+        cache.changed_at = cache.read_at = -math.inf
+        cache.get()
+    yield
+    for cache in caches:
+        cache.changed()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ under a lock, no fee and no ``pre_withdraw`` receivers. They lock, check and
 write what the locking path writes, refuse without writing, and never sell
 more than the buyer has under real parallel load."""
 
-import math
 from decimal import Decimal
 
 import pytest
@@ -13,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from tests.parallel import run_parallel
 from tests.testapp.models import DigitalCourse, Voucher
-from wallets import fees, risk, signals
+from wallets import signals
 from wallets.exceptions import InsufficientFunds, WalletFrozen
 from wallets.mixins import ProductMixin
 from wallets.models import Purchase
@@ -44,22 +43,11 @@ class Ebook(ProductMixin):
         return {"isbn": "978-0"}
 
 
-def make_user(name):
-    return User.objects.create_user(username=name, email=f"{name}@example.com")
-
-
 @pytest.fixture
-def buyer():
-    alice = make_user("alice")
+def buyer(settled_policy_caches):
+    alice = User.objects.create_user(username="alice", email="alice@example.com")
     alice.deposit(100)
-    # The fee policies and risk rules as a running process holds them: read, unchanged.
-    caches = (risk.active_rules, fees.active_policies)
-    for cache in caches:
-        cache.changed_at = cache.read_at = -math.inf
-        cache.get()
-    yield alice
-    for cache in caches:
-        cache.changed()
+    return alice
 
 
 def pay(buyer, product, **kwargs):

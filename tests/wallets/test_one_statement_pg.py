@@ -2,7 +2,6 @@
 transaction around it: they lock, check and write exactly as the locking path
 would, refuse without writing, and lose nothing under real parallel load."""
 
-import math
 from decimal import Decimal
 
 import pytest
@@ -11,7 +10,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.parallel import run_parallel
-from wallets import fees, risk
 from wallets.exceptions import InsufficientFunds, RiskLimitExceeded, WalletFrozen
 from wallets.models import RiskRule
 from wallets.reconciliation import reconcile_wallets
@@ -30,17 +28,10 @@ def make_user(name):
 
 
 @pytest.fixture
-def pair():
+def pair(settled_policy_caches):
     alice, bob = make_user("alice"), make_user("bob")
     alice.deposit(100)
-    # The risk rules and fee policies as a running process holds them: read, unchanged.
-    caches = (risk.active_rules, fees.active_policies)
-    for cache in caches:
-        cache.changed_at = cache.read_at = -math.inf
-        cache.get()
-    yield alice.wallet, bob.wallet
-    for cache in caches:
-        cache.changed()  # the rows this test saw are flushed with its database
+    return alice.wallet, bob.wallet
 
 
 def stored(*wallets):
