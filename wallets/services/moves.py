@@ -15,6 +15,8 @@ from wallets.ledger import (
     transfer_row,
 )
 from wallets.one_statement import write_transfer
+from wallets.one_statement_transfer import transfer_in_one_statement
+from wallets.operations import Context
 from wallets.swappable import get_transfer_model, get_wallet_model
 
 Wallet = get_wallet_model()
@@ -47,5 +49,22 @@ def move(
     transfer = transfer_row(withdraw, deposit, kind=kind, meta=meta, rate=rate, refund_of=refund_of)
     write_transfer(withdraw, deposit, transfer, [source, destination])
     announce_transactions([withdraw, deposit])
+    announce_transfers([transfer])
+    return transfer
+
+
+def move_in_one_statement(
+    context: Context, source: Wallet, destination: Wallet, amount: Decimal, *, kind: str, meta: dict
+) -> Transfer:
+    """PostgreSQL, for an operation whose wallets the door left unlocked: one
+    statement locks both, checks them and moves ``amount``
+    (``wallets.one_statement_transfer``); the wallets as it left them become
+    the operation's."""
+    transfer, *locked = transfer_in_one_statement(
+        source, destination, amount, kind=kind, meta=meta
+    )
+    for wallet in locked:
+        context.adopt(wallet)
+    announce_transactions([transfer.withdraw, transfer.deposit])
     announce_transfers([transfer])
     return transfer

@@ -13,18 +13,12 @@ from wallets.exceptions import AmountInvalid, ProductNotAvailable, SameWallet, U
 from wallets.fee_ledger import charge_fee
 from wallets.fees import FeePlan
 from wallets.holders import holder_label, resolve_wallet
-from wallets.ledger import (
-    announce_transactions,
-    announce_transfers,
-    ensure_active,
-    ensure_available,
-)
+from wallets.ledger import ensure_active, ensure_available
 from wallets.locking import product_key
 from wallets.mixins import product_decides_nothing
 from wallets.models import Purchase
-from wallets.one_statement_transfer import transfer_in_one_statement
 from wallets.operations import Context, Operation, run
-from wallets.services.moves import move
+from wallets.services.moves import move, move_in_one_statement
 from wallets.services.purchases import charge, charge_in_one_statement, refund_purchase
 from wallets.staff import StaffActor
 from wallets.swappable import get_transaction_model, get_transfer_model, get_wallet_model
@@ -196,14 +190,9 @@ class PurchaseService:
             )
             context.adopt(locked)
             return paid
-        transfer, *locked = transfer_in_one_statement(
-            source, line.recipient, price * quantity, kind=kind, meta=line_meta
+        return move_in_one_statement(
+            context, source, line.recipient, price * quantity, kind=kind, meta=line_meta
         )
-        for wallet in locked:
-            context.adopt(wallet)
-        announce_transactions([transfer.withdraw, transfer.deposit])
-        announce_transfers([transfer])
-        return transfer
 
     @classmethod
     def refund(

@@ -19,17 +19,14 @@ from wallets.fee_ledger import charge_transfer_fee
 from wallets.fees import FeePlan, FeeQuote
 from wallets.holders import holder_label, peek_wallet, resolve_wallet, unopened_wallet
 from wallets.ledger import (
-    announce_transactions,
-    announce_transfers,
     ensure_active,
     ensure_available,
 )
 from wallets.models import AuditEntry, TransferHold
-from wallets.one_statement_transfer import transfer_in_one_statement
 from wallets.operations import Context, Operation, run
 from wallets.risk import HOLD, RiskDecision, applies_to, judged, transfer_policy
 from wallets.services import bulk, holds, refunds
-from wallets.services.moves import move
+from wallets.services.moves import move, move_in_one_statement
 from wallets.staff import StaffActor
 from wallets.swappable import get_transfer_model, get_wallet_model
 
@@ -192,14 +189,9 @@ class TransferService:
         def perform(context: Context) -> Transfer | TransferHold:
             if not context.locked:
                 # One statement locks, checks and moves (PostgreSQL).
-                transfer, *locked = transfer_in_one_statement(
-                    source, destination, value, kind=kind, meta=meta
+                return move_in_one_statement(
+                    context, source, destination, value, kind=kind, meta=meta
                 )
-                for wallet in locked:
-                    context.adopt(wallet)
-                announce_transactions([transfer.withdraw, transfer.deposit])
-                announce_transfers([transfer])
-                return transfer
             locked_source, locked_destination = context.locked[:2]
             plan = fee_plan.under_lock(context) if fee_plan else None
             return transfer_in_operation(locked_source, locked_destination, value, meta, kind, plan)
