@@ -156,9 +156,7 @@ def product_row_locked(product: Any) -> bool:
     """Whether paying for ``product`` locks its row: a saved model instance
     that decides under its lock (``wallets.mixins.product_needs_lock``)."""
     return (
-        isinstance(product, models.Model)
-        and product.pk is not None
-        and product_needs_lock(product)
+        isinstance(product, models.Model) and product.pk is not None and product_needs_lock(product)
     )
 
 

@@ -20,8 +20,7 @@ pytestmark = pytest.mark.django_db
 
 def as_orm_reads(rows):
     return [
-        [(f.attname, getattr(row, f.attname)) for f in row._meta.concrete_fields]
-        for row in rows
+        [(f.attname, getattr(row, f.attname)) for f in row._meta.concrete_fields] for row in rows
     ]
 
 

@@ -60,9 +60,7 @@ def move_in_one_statement(
     statement locks both, checks them and moves ``amount``
     (``wallets.one_statement_transfer``); the wallets as it left them become
     the operation's."""
-    transfer, *locked = transfer_in_one_statement(
-        source, destination, amount, kind=kind, meta=meta
-    )
+    transfer, *locked = transfer_in_one_statement(source, destination, amount, kind=kind, meta=meta)
     for wallet in locked:
         context.adopt(wallet)
     announce_transactions([transfer.withdraw, transfer.deposit])
