@@ -82,3 +82,15 @@ def create(vendor: str) -> BenchDatabases:
         created.drop()
         raise
     return created
+
+
+def analyze_apps(*app_labels: str) -> None:
+    """Refresh the planner's statistics of these Django apps' tables."""
+    from django.apps import apps
+    from django.db import connection
+
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        for label in app_labels:
+            for model in apps.get_app_config(label).get_models():
+                cursor.execute(f"ANALYZE {quote(model._meta.db_table)}")

@@ -301,10 +301,10 @@ class Floor:
                 "UPDATE floor_wallet SET balance = %s WHERE id = %s",
                 [self.to_db(total), wallet],
             )
-        self._analyze()
+        self.refresh_statistics()
         return wallet
 
-    def _analyze(self) -> None:
+    def refresh_statistics(self) -> None:
         conn = self.connection
         conn.execute("ANALYZE")
         if not self.sqlite:

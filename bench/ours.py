@@ -10,6 +10,7 @@ from django.db import connection
 
 from bench.contender import NotAvailable, Product
 from bench.counting import StatementCounter
+from bench.databases import analyze_apps
 
 
 @dataclass
@@ -122,6 +123,9 @@ class Ours:
         return [str(problem) for problem in reconcile_wallets()]
 
     # Threads and counting
+
+    def refresh_statistics(self) -> None:
+        analyze_apps("wallets", "bench_engine")
 
     def thread_started(self) -> None:
         connection.ensure_connection()

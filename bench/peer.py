@@ -11,6 +11,7 @@ from django.db import connection
 
 from bench.contender import NotAvailable, Product
 from bench.counting import StatementCounter
+from bench.databases import analyze_apps
 
 
 @dataclass
@@ -113,6 +114,9 @@ class Peer:
         ]
 
     # Threads and counting
+
+    def refresh_statistics(self) -> None:
+        analyze_apps("dj_wallet", "bench_peer")
 
     def thread_started(self) -> None:
         connection.ensure_connection()

@@ -127,6 +127,9 @@ def run_scenario(
     for contender in active:
         try:
             states[contender.name] = scenario.prepare(contender, sizes)
+            # As a database in service has them: the planner's statistics cover
+            # the rows just written (autovacuum would get there in its own time).
+            contender.refresh_statistics()
         except Exception as error:
             _fail(results[contender.name], error, log)
     rounds: dict[str, list[Round]] = {c.name: [] for c in active}

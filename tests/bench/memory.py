@@ -28,6 +28,7 @@ class MemoryContender:
         self.stored: dict[int, Decimal] = {}
         self.rows: dict[int, list[Decimal]] = defaultdict(list)
         self.lock = threading.Lock()
+        self.statistics_refreshed = 0
 
     def open_wallets(self, tag: str, count: int, balance: Decimal) -> list[int]:
         ids = [len(self.stored) + i for i in range(count)]
@@ -91,6 +92,9 @@ class MemoryContender:
             for w, b in self.stored.items()
             if b != sum(self.rows[w], Decimal(0))
         ]
+
+    def refresh_statistics(self) -> None:
+        self.statistics_refreshed += 1
 
     def thread_started(self) -> None:
         pass
