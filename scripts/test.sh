@@ -16,7 +16,8 @@ fi
 
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[dev]"
+# The bench extra brings the benchmark's peer: tests/bench runs the quick benchmark.
+.venv/bin/python -m pip install -q -e ".[dev,bench]"
 export PATH="$PWD/.venv/bin:$PATH"
 
 ruff check .
@@ -45,5 +46,5 @@ elif [ "${CI:-}" = "true" ]; then
 else
     echo "PostgreSQL is not reachable on 127.0.0.1:5432: skipped the PostgreSQL run." >&2
 fi
-if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then echo "== Benchmark smoke test (PostgreSQL) ==" && .venv/bin/python -m pip install -q -e ".[bench]" && python -m bench --db postgres --quick; fi
+if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then echo "== Benchmark smoke test (PostgreSQL) ==" && python -m bench --db postgres --quick; fi
 if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then echo "== Chaos run, short (PostgreSQL) ==" && python scripts/chaos --short; fi

@@ -74,12 +74,15 @@ class Context:
     locked: list[Wallet]
     products: dict[tuple[int, Any], Any]
     actor: StaffActor | None
+    # Every wallet the outermost operation holds, by id: shared with the
+    # operations nested in it (``_Running.locked``).
+    held: dict[Any, Wallet]
     reason: str = ""
     audit: AuditDraft = field(default_factory=AuditDraft)
 
     def wallet(self, wallet: Wallet) -> Wallet:
         """The locked copy of ``wallet``."""
-        locked = _running(router.db_for_write(Wallet)).locked.get(wallet.pk)
+        locked = self.held.get(wallet.pk)
         if locked is None:
             raise LookupError(f"Wallet {wallet.pk} is not locked by this operation.")
         return locked
@@ -89,7 +92,7 @@ class Context:
 
     def adopt(self, wallet: Wallet) -> Wallet:
         """A wallet ``perform`` locked itself becomes one of this operation's rows."""
-        _running(router.db_for_write(Wallet)).locked[wallet.pk] = wallet
+        self.held[wallet.pk] = wallet
         self.locked.append(wallet)
         return wallet
 
@@ -156,7 +159,13 @@ def run(op: Operation, perform: Callable[[Context], T]) -> T:
             return once.result
         products = lock_products(op.products)
         locked = _lock(running, op.wallets) if _locks_first(op, running, using) else []
-        context = Context(locked=locked, products=products, actor=op.actor, reason=reason)
+        context = Context(
+            locked=locked,
+            products=products,
+            actor=op.actor,
+            held=running.locked,
+            reason=reason,
+        )
         if not once.claimed:
             once.check_after_locks()
             if once.replayed:
@@ -234,7 +243,7 @@ def _run_alone(op: Operation, perform: Callable[[Context], T], running: _Running
     would add two round trips and nothing else. Its locks end with the
     statement, and the outbox's signals go out as soon as it has run."""
     with _entered(running, using, op.name, outermost=True, alone=True):
-        context = Context(locked=[], products={}, actor=None)
+        context = Context(locked=[], products={}, actor=None, held=running.locked)
         result = perform(context)
     _sync(op, context)
     return result
