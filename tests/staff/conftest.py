@@ -131,3 +131,12 @@ def hold(holder: User, other: User):
     result = holder.transfer(other, "60.00")
     assert isinstance(result, TransferHold)
     return result
+
+
+def form(reason: str, **fields: str) -> dict[str, str]:
+    """A console form as first shown (with its new key), filled in."""
+    return {"reason": reason, "idempotency_key": fresh_key(), **fields}
+
+
+def decision(item, reason="checked", key=None) -> dict[str, str]:
+    return {f"{item.uuid}-reason": reason, f"{item.uuid}-idempotency_key": key or fresh_key()}
