@@ -11,7 +11,6 @@ its construction (``from_db`` or ``__init__`` overridden, ``pre_init`` or
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -33,24 +32,16 @@ class _Statement:
     converters: dict
 
 
-class _Compiled(threading.local):
-    """Statements by (database, model, page size). Per thread, as Django's
-    connections are: a compiled statement holds its connection's converters."""
-
-    def __init__(self) -> None:
-        self.statements: dict[tuple[str, type, int], _Statement] = {}
-
-
-_compiled = _Compiled()
-
-
-def _statement(model: type[models.Model], using: str, count: int) -> _Statement:
-    key = (using, model, count)
-    statement = _compiled.statements.get(key)
+def _statement(model: type[models.Model], connection: Any, count: int) -> _Statement:
+    """The compiled statement, kept on the connection it was compiled for: it
+    holds that connection's converters (as ``wallets.operations`` keeps its
+    bookkeeping there)."""
+    compiled = connection.__dict__.setdefault("_wallets_newest_rows", {})
+    statement = compiled.get((model, count))
     if statement is None:
-        rows = model._default_manager.db_manager(using).filter(wallet_id=_ANY_WALLET)
+        rows = model._default_manager.db_manager(connection.alias).filter(wallet_id=_ANY_WALLET)
         query = rows.order_by("-created_at", "-id")[:count].query
-        compiler = query.get_compiler(using)
+        compiler = query.get_compiler(connection=connection)
         sql, params = compiler.as_sql()
         if list(params) != [_ANY_WALLET]:
             raise ValueError(f"Unexpected parameters compiling {model.__name__}'s history.")
@@ -61,7 +52,7 @@ def _statement(model: type[models.Model], using: str, count: int) -> _Statement:
             compiler,
             compiler.get_converters(columns),
         )
-        _compiled.statements[key] = statement
+        compiled[(model, count)] = statement
     return statement
 
 
@@ -101,7 +92,7 @@ def newest_rows(model: type[M], wallet: models.Model, count: int) -> list[M]:
         return []
     using = router.db_for_read(model, instance=wallet)
     connection = connections[using]
-    statement = _statement(model, using, count)
+    statement = _statement(model, connection, count)
     with connection.cursor() as cursor:
         _load_timestamps_in_c(connection, cursor)
         cursor.execute(statement.sql, [wallet.pk])

@@ -111,11 +111,12 @@ def test_naive_timestamps_when_the_project_keeps_none(alice):
 
 @pytest.mark.django_db(transaction=True)
 def test_each_thread_reads_through_its_own_connection(alice):
-    """Compiled statements hold their connection's converters, so each thread
-    compiles its own: a statement from another thread would read through a
-    connection that thread does not own."""
+    """Compiled statements hold their connection's converters, so each
+    connection (one per thread) compiles its own: a statement from another
+    thread would read through a connection that thread does not own."""
     alice.deposit(Decimal("1.50"))
     last_transactions(alice.wallet, 50)  # compiled here first
+    assert connection._wallets_newest_rows  # kept on this thread's connection
     found, errors = [], []
 
     def read():
