@@ -247,8 +247,15 @@ class Purchase(LedgerRow):
         settings.WALLETS_TRANSACTION_MODEL, on_delete=models.PROTECT, related_name="purchase"
     )
     kind = models.CharField(max_length=16, choices=Transfer.Kind.choices, default="paid")
+    # Indexed by wallets_purchase_product, which starts with it: every payment
+    # writes each index, so none is kept twice.
     product_type = models.ForeignKey(
-        ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        ContentType,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     product_id = models.CharField(max_length=64, blank=True)
     product = GenericForeignKey("product_type", "product_id")
