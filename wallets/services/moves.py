@@ -53,6 +53,12 @@ def move(
     return transfer
 
 
+def receivers_judge_moves() -> bool:
+    """Whether ``pre_withdraw`` or ``pre_deposit`` has receivers: :func:`move`
+    asks them under the locks, so no move can then be one statement."""
+    return signals.pre_withdraw.has_listeners(Wallet) or signals.pre_deposit.has_listeners(Wallet)
+
+
 def move_in_one_statement(
     context: Context, source: Wallet, destination: Wallet, amount: Decimal, *, kind: str, meta: dict
 ) -> Transfer:

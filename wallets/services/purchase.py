@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from wallets import conf, fees, signals
+from wallets import conf, fees
 from wallets.amounts import Amount, exact, parse_amount, quantum
 from wallets.exceptions import AmountInvalid, ProductNotAvailable, SameWallet, UnitMismatch
 from wallets.fee_ledger import charge_fee
@@ -18,7 +18,7 @@ from wallets.locking import product_key
 from wallets.mixins import product_decides_nothing
 from wallets.models import Purchase
 from wallets.operations import Context, Operation, run
-from wallets.services.moves import move, move_in_one_statement
+from wallets.services.moves import move, move_in_one_statement, receivers_judge_moves
 from wallets.services.purchases import charge, charge_in_one_statement, refund_purchase
 from wallets.staff import StaffActor
 from wallets.swappable import get_transaction_model, get_transfer_model, get_wallet_model
@@ -173,9 +173,7 @@ class PurchaseService:
         as it would be under a lock that covers only the wallets)."""
         if len(lines) != 1 or lines[0].fee_plan is not None:
             return False
-        if signals.pre_withdraw.has_listeners(Wallet) or signals.pre_deposit.has_listeners(Wallet):
-            return False
-        return product_decides_nothing(lines[0].product)
+        return not receivers_judge_moves() and product_decides_nothing(lines[0].product)
 
     @staticmethod
     def _pay_in_one_statement(

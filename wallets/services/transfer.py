@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from wallets import conf, fees, signals
+from wallets import conf, fees
 from wallets.amounts import Amount, exact, parse_amount
 from wallets.exceptions import (
     RiskLimitExceeded,
@@ -26,7 +26,7 @@ from wallets.models import AuditEntry, TransferHold
 from wallets.operations import Context, Operation, run
 from wallets.risk import HOLD, RiskDecision, applies_to, judged, transfer_policy
 from wallets.services import bulk, holds, refunds
-from wallets.services.moves import move, move_in_one_statement
+from wallets.services.moves import move, move_in_one_statement, receivers_judge_moves
 from wallets.staff import StaffActor
 from wallets.swappable import get_transfer_model, get_wallet_model
 
@@ -102,9 +102,7 @@ def _policy_decision(
 def _judged_under_lock(source: Wallet, kind: str) -> bool:
     """Whether anything in Python decides about this transfer under the locks:
     ``pre_withdraw``/``pre_deposit`` receivers, or the risk policy."""
-    if signals.pre_withdraw.has_listeners(Wallet) or signals.pre_deposit.has_listeners(Wallet):
-        return True
-    return judged([source], kind)
+    return receivers_judge_moves() or judged([source], kind)
 
 
 def transfer_in_operation(
