@@ -16,7 +16,8 @@ from typing import Any, TypeVar
 
 from django.db import connections, models, router
 from django.db.models.base import ModelState
-from django.db.models.signals import post_init, pre_init
+
+from wallets.rows import built_directly
 
 M = TypeVar("M", bound=models.Model)
 
@@ -75,12 +76,7 @@ def _load_timestamps_in_c(connection: Any, cursor: Any) -> None:
 
 
 def _builds_plainly(model: type[models.Model]) -> bool:
-    return (
-        model.__init__ is models.Model.__init__
-        and model.from_db.__func__ is models.Model.from_db.__func__
-        and not pre_init.has_listeners(model)
-        and not post_init.has_listeners(model)
-    )
+    return built_directly(model) and model.from_db.__func__ is models.Model.from_db.__func__
 
 
 def newest_rows(model: type[M], wallet: models.Model, count: int) -> list[M]:

@@ -84,6 +84,20 @@ def test_a_model_with_init_receivers_is_built_the_ordinary_way(alice):
     assert seen == [row]
 
 
+def test_a_model_that_overrides_init_is_built_by_it(alice, monkeypatch):
+    made = []
+    original = Transaction.__init__
+
+    def counting_init(self, *args, **kwargs):
+        made.append(kwargs)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Transaction, "__init__", counting_init)
+    row = build(Transaction, wallet=alice.wallet, type="deposit", amount=1, state="pending")
+    assert len(made) == 1 and made[0]["type"] == "deposit"
+    assert row.wallet is alice.wallet and row._state.adding
+
+
 def test_random_uuids_are_version_4_and_never_repeat():
     drawn = [random_uuid() for _ in range(5000)]
     assert len(set(drawn)) == 5000
