@@ -112,6 +112,7 @@ def _cart_context(request: HttpRequest, checkout_form: CartCheckoutForm | None =
         "totals": totals,
         "unit": unit,
         "mixed_units": len(totals) > 1,
+        "wallets": wallets,
         "checkout_form": checkout_form,
     }
 
@@ -141,14 +142,13 @@ def cart_checkout(request: HttpRequest) -> HttpResponse:
     # Never charge for a different cart than the one the customer saw.
     removed = shop_cart.drop_missing(request.session)
     context = _cart_context(request)
-    wallets = wallets_for_payment(request.user, context["unit"]) if context["unit"] else []
     # After a refusal nothing is recorded under the submitted key: the fresh
     # form (new key, the total as it is now) lets "pay again" agree to the
     # cart the page now shows.
     fresh_form = context["checkout_form"]
     fees = fresh_form.wallet_fees if fresh_form is not None else None
     total = context["totals"].get(context["unit"]) if context["unit"] else None
-    form = CartCheckoutForm(request.POST, wallets=wallets, total=total, fees=fees)
+    form = CartCheckoutForm(request.POST, wallets=context["wallets"], total=total, fees=fees)
     context["checkout_form"] = form
     if removed:
         context["checkout_form"] = fresh_form
