@@ -17,7 +17,7 @@ from wallets.exceptions import InsufficientFunds, WalletFrozen
 from wallets.mixins import ProductMixin
 from wallets.models import Purchase
 from wallets.reconciliation import reconcile_wallets
-from wallets.services import PurchaseService, wallet_service
+from wallets.services import purchase_service, wallet_service
 from wallets.swappable import get_transaction_model, get_transfer_model, get_wallet_model
 
 Wallet = get_wallet_model()
@@ -55,7 +55,7 @@ def pay(buyer, product, **kwargs):
     and the statements that locked or wrote (reads finding the product's
     recipient wallet happen before the operation, on either path)."""
     with CaptureQueriesContext(connection) as captured:
-        paid = PurchaseService.pay(buyer.wallet, product, customer=buyer, **kwargs)
+        paid = purchase_service().pay(buyer.wallet, product, customer=buyer, **kwargs)
     sent = [query["sql"] for query in captured.captured_queries]
     return paid, [sql for sql in sent if not sql.startswith("SELECT") or "FOR UPDATE" in sql]
 
@@ -114,13 +114,13 @@ def test_a_merchant_paid_again_costs_no_lookup_and_is_still_checked(buyer):
     voucher = Voucher.objects.create(name="Gift card")
     pay(buyer, voucher)
     with CaptureQueriesContext(connection) as captured:
-        PurchaseService.pay(buyer.wallet, voucher, customer=buyer)
+        purchase_service().pay(buyer.wallet, voucher, customer=buyer)
     assert len(captured.captured_queries) == 1
     assert voucher.wallet.balance == Decimal(5)  # the operation left its values on it
     wallet_service().freeze(Wallet.objects.get(pk=voucher.wallet.pk), "chargebacks")
     assert not voucher.wallet.is_frozen  # the kept copy does not know
     with pytest.raises(WalletFrozen):
-        PurchaseService.pay(buyer.wallet, voucher, customer=buyer)
+        purchase_service().pay(buyer.wallet, voucher, customer=buyer)
     assert stored_balance(buyer.wallet) == Decimal(95)
     assert Transfer.objects.count() == 2
 
@@ -139,7 +139,7 @@ def test_a_refused_payment_writes_nothing_and_says_why(buyer, frozen, price, err
         wallet.refresh_from_db()
     rows = Transaction.objects.count(), Purchase.objects.count()
     with pytest.raises(error, match=message):
-        PurchaseService.pay(wallet, Ebook(price))
+        purchase_service().pay(wallet, Ebook(price))
     assert (Transaction.objects.count(), Purchase.objects.count()) == rows
     assert stored_balance(wallet) == Decimal(100)
 
@@ -169,8 +169,8 @@ def test_pre_withdraw_receivers_are_asked_under_the_lock(buyer):
 
 def test_a_retried_key_pays_once(buyer):
     ebook = Ebook("4")
-    first = PurchaseService.pay(buyer.wallet, ebook, idempotency_key="order-1")
-    again = PurchaseService.pay(buyer.wallet, ebook, idempotency_key="order-1")
+    first = purchase_service().pay(buyer.wallet, ebook, idempotency_key="order-1")
+    again = purchase_service().pay(buyer.wallet, ebook, idempotency_key="order-1")
     assert again.pk == first.pk
     assert stored_balance(buyer.wallet) == Decimal(96)
     assert Purchase.objects.count() == 1
@@ -181,7 +181,7 @@ def test_parallel_buyers_never_spend_more_than_the_wallet_holds(buyer):
     through, two are refused, and the ledger agrees with the balance."""
     wallet = buyer.wallet
     ebook = Ebook("10")
-    jobs = [lambda: PurchaseService.pay(Wallet.objects.get(pk=wallet.pk), ebook)] * 12
+    jobs = [lambda: purchase_service().pay(Wallet.objects.get(pk=wallet.pk), ebook)] * 12
     results, errors = run_parallel(jobs, expected=(InsufficientFunds,))
     assert errors == []
     paid = [r for r in results if isinstance(r, Purchase)]

@@ -13,7 +13,7 @@ from tests.parallel import run_parallel
 from wallets.exceptions import InsufficientFunds, RiskLimitExceeded, WalletFrozen
 from wallets.models import RiskRule
 from wallets.reconciliation import reconcile_wallets
-from wallets.services import TransferService
+from wallets.services import transfer_service
 from wallets.swappable import get_transaction_model, get_transfer_model, get_wallet_model
 
 Wallet = get_wallet_model()
@@ -45,7 +45,7 @@ def ledger_rows():
 def test_a_transfer_is_one_statement_that_writes_everything(pair):
     source, destination = pair
     with CaptureQueriesContext(connection) as captured:
-        transfer = TransferService.transfer(source, destination, "12.5")
+        transfer = transfer_service().transfer(source, destination, "12.5")
     assert len(captured.captured_queries) == 1
     assert stored(source, destination) == [Decimal("87.5"), Decimal("12.5")]
     # The caller's wallets and the returned rows carry what was written.
@@ -70,8 +70,8 @@ def test_the_statement_text_repeats_and_stays_small_enough_to_stay_parsed(pair):
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(record):
-        TransferService.transfer(source, destination, "1", meta={"note": "first"})
-        TransferService.transfer(destination, source, "0.5")
+        transfer_service().transfer(source, destination, "1", meta={"note": "first"})
+        transfer_service().transfer(destination, source, "0.5")
     (first_sql, first_params), (second_sql, second_params) = sent
     assert first_sql == second_sql
     assert len(first_sql.encode()) <= 4096 and len(first_params) <= 50
@@ -98,7 +98,7 @@ def test_a_refused_transfer_writes_nothing_and_says_why(pair, frozen, error, mes
         Wallet.objects.filter(pk=frozen_wallet.pk).update(is_frozen=True)
     before = ledger_rows()
     with pytest.raises(error, match=message):
-        TransferService.transfer(source, destination, 150 if frozen is None else 5)
+        transfer_service().transfer(source, destination, 150 if frozen is None else 5)
     assert ledger_rows() == before
     assert stored(source, destination) == [100, 0]
 
@@ -106,9 +106,9 @@ def test_a_refused_transfer_writes_nothing_and_says_why(pair, frozen, error, mes
 def test_the_credit_limit_counts_as_available(pair):
     source, destination = pair
     Wallet.objects.filter(pk=source.pk).update(credit_limit=20)
-    TransferService.transfer(Wallet.objects.get(pk=source.pk), destination, 115)
+    transfer_service().transfer(Wallet.objects.get(pk=source.pk), destination, 115)
     with pytest.raises(InsufficientFunds):
-        TransferService.transfer(Wallet.objects.get(pk=source.pk), destination, 6)
+        transfer_service().transfer(Wallet.objects.get(pk=source.pk), destination, 6)
     assert stored(source, destination) == [-15, 115]
 
 
@@ -116,10 +116,10 @@ def test_a_risk_rule_for_the_source_is_judged_under_the_locks(pair):
     source, destination = pair
     RiskRule.objects.create(name="Small only", max_single=Decimal("10"))  # seen at once here
     with CaptureQueriesContext(connection) as captured:
-        TransferService.transfer(source, destination, 10)
+        transfer_service().transfer(source, destination, 10)
     assert len(captured.captured_queries) > 1  # locked first, then judged and written
     with pytest.raises(RiskLimitExceeded):
-        TransferService.transfer(source, destination, 11)
+        transfer_service().transfer(source, destination, 11)
     assert stored(source, destination) == [90, 10]
 
 
@@ -130,7 +130,7 @@ def test_parallel_transfers_out_of_one_wallet_move_exactly_what_it_had():
     receivers = [make_user(f"r{i}").wallet for i in range(4)]
 
     def send(destination):
-        return lambda: TransferService.transfer(Wallet.objects.get(pk=source.pk), destination, 5)
+        return lambda: transfer_service().transfer(Wallet.objects.get(pk=source.pk), destination, 5)
 
     jobs = [send(receivers[i % 4]) for i in range(16)]
     results, errors = run_parallel(jobs, expected=(InsufficientFunds,))
@@ -153,7 +153,7 @@ def test_crossing_transfers_between_many_wallets_never_deadlock():
             for step in range(10):
                 a = wallets[(offset + step) % 4]
                 b = wallets[(offset + step + 1 + step % 2) % 4]
-                TransferService.transfer(Wallet.objects.get(pk=a.pk), b, 3)
+                transfer_service().transfer(Wallet.objects.get(pk=a.pk), b, 3)
 
         return go
 
