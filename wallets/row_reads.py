@@ -23,6 +23,10 @@ M = TypeVar("M", bound=models.Model)
 
 # Stands for the wallet's id while the statement is compiled; never sent.
 _ANY_WALLET = -1
+# Each page size compiles a statement of its own, kept with the connection:
+# the sizes are bounded so the kept statements are too. Longer reads page
+# through ``transaction_history``.
+MAX_NEWEST_ROWS = 1000
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,8 @@ def newest_rows(model: type[M], wallet: models.Model, count: int) -> list[M]:
     ``wallet`` foreign key and the history index), newest first, each with
     ``wallet`` as its wallet: what ``wallet.<rows>.order_by("-created_at",
     "-id")[:count]`` returns, in one statement compiled once."""
+    if isinstance(count, bool) or not isinstance(count, int) or count > MAX_NEWEST_ROWS:
+        raise ValueError(f"Read 0 to {MAX_NEWEST_ROWS} of a wallet's newest rows, not {count!r}.")
     if count < 1:
         return []
     using = router.db_for_read(model, instance=wallet)

@@ -79,9 +79,10 @@ def transaction_history(wallet: Wallet) -> QuerySet[Transaction]:
 
 
 def last_transactions(wallet: Wallet, count: int = 50) -> list[Transaction]:
-    """A wallet's newest ``count`` transactions, newest first: what
-    ``transaction_history(wallet)[:count]`` returns, in one statement compiled
-    once and rows built without ``Model.__init__`` (see ``wallets.row_reads``)."""
+    """A wallet's newest ``count`` transactions (up to 1,000), newest first:
+    what ``transaction_history(wallet)[:count]`` returns, in one statement
+    compiled once and rows built without ``Model.__init__`` (see
+    ``wallets.row_reads``). A count out of bounds raises ``ValueError``."""
     return newest_rows(Transaction, wallet, count)
 
 

@@ -82,6 +82,14 @@ def test_page_sizes_and_empty_wallets(alice, bob):
     assert [row.amount for row in last_transactions(alice.wallet, 10)] == [5, 4, 3, 2, 1]
     assert last_transactions(alice.wallet, 0) == []
     assert last_transactions(bob.wallet, 50) == []
+    assert len(last_transactions(alice.wallet, 1000)) == 5
+
+
+@pytest.mark.parametrize("count", [1001, "50", 2.5, True])
+def test_a_page_size_out_of_bounds_is_refused(alice, count):
+    # Each size keeps a compiled statement on the connection: sizes are bounded.
+    with pytest.raises(ValueError, match="0 to 1000"):
+        last_transactions(alice.wallet, count)
 
 
 def test_a_model_with_init_receivers_is_built_by_the_orm(alice):
