@@ -28,10 +28,13 @@ NOTES = [
     "amount), transfer_service().transfer(wallet, wallet, amount), purchase_service().pay("
     "wallet, product, customer=holder), holder.balance, selectors.transaction_history), with "
     "the portal's WALLETS settings: risk policy on (RiskRulePolicy), no RiskRule rows, no "
-    "idempotency keys (dj-wallet has none).",
+    "idempotency keys (dj-wallet has none), and the portal's database settings: its hot "
+    "statements prepared once per connection (wallets/prepared.py).",
     "Peer: dj-wallet 0.1.0 through its README: WalletService.deposit(wallet, amount), "
     "holder.transfer(holder, amount), holder.pay(product), holder.balance; same Django, "
-    "same database and settings (on SQLite also BEGIN IMMEDIATE).",
+    "same database and settings (on SQLite also BEGIN IMMEDIATE); its queries go through "
+    "Django's cursors, which bind on the client and never prepare.",
+    "Floor: psycopg's defaults (a statement is prepared once it has run five times).",
     "Payments: in pay_p4 the product has no wallet and names no recipient, so all three "
     "charge the buyer (ours also records the purchase naming the product, under the "
     "product's lock for can_buy); in the hot-receiver scenario every payment goes into one "

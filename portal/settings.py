@@ -144,6 +144,11 @@ def database_config(url: str, role: str | None = None) -> dict:
     elif "postgresql" in config["ENGINE"]:
         values = DB_TIMEOUTS if role is None else db_timeouts.timeouts(role, os.environ)
         config["OPTIONS"] = db_timeouts.postgres_options(values, config.get("OPTIONS", {}))
+        # The engine's hot statements are prepared once per connection
+        # (wallets.prepared); Django's own cursors never prepare. Off for a
+        # transaction-pooling PgBouncer that cannot keep prepared statements.
+        if os.environ.get("DB_PREPARED_STATEMENTS", "on") != "off":
+            config["OPTIONS"].setdefault("prepare_threshold", 5)
     return config
 
 

@@ -12,3 +12,16 @@ def test_postgresql_keeps_persistent_checked_connections():
     config = database_config("postgres://postgres@127.0.0.1:5432/wallets")
     assert config["ENGINE"] == "django.db.backends.postgresql"
     assert config["CONN_MAX_AGE"] > 0 and config["CONN_HEALTH_CHECKS"]
+
+
+def test_postgresql_lets_the_engine_prepare_its_statements(monkeypatch):
+    monkeypatch.delenv("DB_PREPARED_STATEMENTS", raising=False)
+    config = database_config("postgres://postgres@127.0.0.1:5432/wallets")
+    assert config["OPTIONS"]["prepare_threshold"] == 5
+
+
+def test_prepared_statements_can_be_turned_off_for_a_transaction_pooler(monkeypatch):
+    monkeypatch.setenv("DB_PREPARED_STATEMENTS", "off")
+    config = database_config("postgres://postgres@127.0.0.1:5432/wallets")
+    # Absent: Django's default, None, under which psycopg prepares nothing.
+    assert "prepare_threshold" not in config["OPTIONS"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -21,7 +22,7 @@ from wallets.exceptions import (
     WalletNotFound,
 )
 from wallets.fields import LIMIT, AmountField
-from wallets.rows import build, insert_rows
+from wallets.rows import build, insert_rows, loaded
 from wallets.swappable import get_transaction_model, get_transfer_model, get_wallet_model
 
 Wallet = get_wallet_model()
@@ -149,30 +150,44 @@ def conditional_update(
     ``wallets.one_statement.apply_and_post`` runs it."""
     balance_delta = signed if confirmed else Decimal(0)
     held_delta = -signed if not confirmed and signed < 0 else Decimal(0)
-    connection = connections[router.db_for_write(Wallet)]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in Wallet._meta.concrete_fields)
-    conditions = "id = %s AND NOT is_frozen AND abs(balance + %s) < %s"
     params: list[Any] = [balance_delta, held_delta, timezone.now(), wallet.pk, balance_delta, LIMIT]
     if check_funds:
-        conditions += " AND balance - held + credit_limit >= %s"
         params.append(-signed)
-    sql = (
+    return _conditional_update_sql(router.db_for_write(Wallet), check_funds), params
+
+
+@functools.cache
+def _conditional_update_sql(using: str, check_funds: bool) -> str:
+    connection = connections[using]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in Wallet._meta.concrete_fields)
+    conditions = "id = %s AND NOT is_frozen AND abs(balance + %s) < %s"
+    if check_funds:
+        conditions += " AND balance - held + credit_limit >= %s"
+    return (
         f"UPDATE {Wallet._meta.db_table} SET balance = balance + %s, held = held + %s, "
         f"updated_at = %s WHERE {conditions} RETURNING {columns}"
     )
-    return sql, params
 
 
 def wallet_from_row(row: Sequence[Any]) -> Wallet:
     """A wallet from every column of its row, in field order, as the ORM reads it."""
     using = router.db_for_write(Wallet)
     connection = connections[using]
+    values = list(row)
+    for index, field in _converted_wallet_columns():
+        values[index] = field.from_db_value(values[index], None, connection)
+    return loaded(Wallet, using, _wallet_attnames(), values)
+
+
+@functools.cache
+def _converted_wallet_columns() -> tuple[tuple[int, Any], ...]:
     fields = Wallet._meta.concrete_fields
-    values = [
-        f.from_db_value(v, None, connection) if hasattr(f, "from_db_value") else v
-        for f, v in zip(fields, row, strict=True)
-    ]
-    return Wallet.from_db(using, [f.attname for f in fields], values)
+    return tuple((i, f) for i, f in enumerate(fields) if hasattr(f, "from_db_value"))
+
+
+@functools.cache
+def _wallet_attnames() -> tuple[str, ...]:
+    return tuple(f.attname for f in Wallet._meta.concrete_fields)
 
 
 def explain_refusal(changes: list[tuple[Wallet, Decimal]], *, check_funds: bool) -> None:

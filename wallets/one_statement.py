@@ -27,6 +27,7 @@ from wallets.ledger import (
     write_balances,
 )
 from wallets.locking import locking_by_update
+from wallets.prepared import statement_cursor
 from wallets.rows import insert_rows, row_reader
 from wallets.swappable import get_transaction_model, get_transfer_model, get_wallet_model
 
@@ -75,7 +76,7 @@ def write_linked(legs: list[Any], wallets: list[Wallet], row: Any, **links: Any)
     params += [leg.uuid for leg in legs]
 
     row_pk = quote(row._meta.pk.column)
-    with connection.cursor() as cursor:
+    with statement_cursor(connection) as cursor:
         cursor.execute(
             f"WITH legs AS (INSERT INTO {Transaction._meta.db_table} "
             f"({', '.join(quote(f.column) for f in leg_fields)}) "
@@ -109,32 +110,37 @@ def typed_selection(
     a typed NULL. The parameters are added to ``params`` in order.
 
     NULLs are written into the text: with fewer parameters, a transfer's
-    statement stays under the size psycopg keeps parsed between calls."""
-    selected = []
-    for field, value in zip(fields, row_reader(fields, connection)(row), strict=True):
+    statement stays under the size psycopg keeps parsed between calls. The
+    text is worked out once per shape (which columns are computed, which
+    NULL): only the parameters are read off each row."""
+    values = row_reader(fields, connection)(row)
+    for field, value in zip(fields, values, strict=True):
         if field.name in computed:
-            sql, sql_params = computed[field.name]
-            selected.append(sql)
-            params.extend(sql_params)
-        elif value is None:
-            selected.append(f"NULL::{_column_type(field, connection)}")
-        else:
-            selected.append(f"%s::{_column_type(field, connection)}")
+            params.extend(computed[field.name][1])
+        elif value is not None:
             params.append(value)
-    return ", ".join(selected)
+    shape = (
+        type(row),
+        connection.alias,
+        tuple((name, sql) for name, (sql, _) in computed.items()),
+        tuple(value is None for value in values),
+    )
+    text = _selections.get(shape)
+    if text is None:
+        text = _selections[shape] = ", ".join(
+            computed[field.name][0]
+            if field.name in computed
+            else f"NULL::{field.db_type(connection)}"
+            if value is None
+            else f"%s::{field.db_type(connection)}"
+            for field, value in zip(fields, values, strict=True)
+        )
+    return text
 
 
-_column_types: dict[tuple[Any, str], str] = {}
-
-
-def _column_type(field: Any, connection: Any) -> str:
-    """``field.db_type``, worked out once per database: every one-statement
-    write casts each of its values."""
-    key = (field, connection.alias)
-    column_type = _column_types.get(key)
-    if column_type is None:
-        column_type = _column_types[key] = field.db_type(connection)
-    return column_type
+# SELECT lists by shape: a handful per model (a row's optional columns are
+# either empty or not).
+_selections: dict[tuple, str] = {}
 
 
 @exact
@@ -161,35 +167,24 @@ def apply_and_post(
         wallet, signed, confirmed=confirmed, check_funds=check_funds
     )
     tx = entry(wallet, signed, confirmed=confirmed, meta=meta, applied=True)
-    quote = connection.ops.quote_name
-    fields = [f for f in Transaction._meta.concrete_fields if not f.primary_key]
     # From the updated row: whose it is, and (confirmed) the balance it leaves.
     from_update = {"wallet": ("w.id", [])}
     if confirmed:
         from_update["balance_after"] = ("w.balance", [])
-    selected = typed_selection(tx, fields, from_update, params, connection)
-    wallet_columns = ", ".join(f"w.{quote(f.column)}" for f in Wallet._meta.concrete_fields)
-    pk = quote(Transaction._meta.pk.column)
-    sql = (
-        f"WITH w AS ({update_sql}), "
-        f"t AS (INSERT INTO {Transaction._meta.db_table} "
-        f"({', '.join(quote(f.column) for f in fields)}) "
-        f"SELECT {selected} FROM w RETURNING {pk})"
-    )
-    if linked is None:
-        sql += f" SELECT {wallet_columns}, t.{pk} FROM w, t"
-    else:
+    selected = typed_selection(tx, _insert_fields(Transaction), from_update, params, connection)
+    linked_shape = None
+    if linked is not None:
         row, link = linked
-        row_fields = [f for f in row._meta.concrete_fields if not f.primary_key]
-        row_selected = typed_selection(row, row_fields, {link: (f"t.{pk}", [])}, params, connection)
-        row_pk = quote(row._meta.pk.column)
-        sql += (
-            f", linked AS (INSERT INTO {row._meta.db_table} "
-            f"({', '.join(quote(f.column) for f in row_fields)}) "
-            f"SELECT {row_selected} FROM t RETURNING {row_pk}) "
-            f"SELECT {wallet_columns}, t.{pk}, linked.{row_pk} FROM w, t, linked"
+        pk = connection.ops.quote_name(Transaction._meta.pk.column)
+        row_selected = typed_selection(
+            row, _insert_fields(type(row)), {link: (f"t.{pk}", [])}, params, connection
         )
-    with locking_by_update(wallet.pk), connection.cursor() as cursor:
+        linked_shape = (type(row), row_selected)
+    shape = (using, update_sql, selected, linked_shape)
+    sql = _statements.get(shape)
+    if sql is None:
+        sql = _statements[shape] = _apply_and_post_sql(connection, *shape[1:])
+    with locking_by_update(wallet.pk), statement_cursor(connection) as cursor:
         cursor.execute(sql, params)
         row_values = cursor.fetchone()
     if row_values is None:
@@ -206,3 +201,37 @@ def apply_and_post(
         setattr(row, link, tx)
         row._state.adding, row._state.db = False, using
     return locked, tx
+
+
+# apply_and_post's statements by shape: the few a site's operations take.
+_statements: dict[tuple, str] = {}
+
+
+def _insert_fields(model: type) -> list:
+    """The columns a new row of ``model`` is inserted with."""
+    return [f for f in model._meta.concrete_fields if not f.primary_key]
+
+
+def _apply_and_post_sql(
+    connection: Any, update_sql: str, selected: str, linked: tuple[type, str] | None
+) -> str:
+    quote = connection.ops.quote_name
+    fields = _insert_fields(Transaction)
+    wallet_columns = ", ".join(f"w.{quote(f.column)}" for f in Wallet._meta.concrete_fields)
+    pk = quote(Transaction._meta.pk.column)
+    sql = (
+        f"WITH w AS ({update_sql}), "
+        f"t AS (INSERT INTO {Transaction._meta.db_table} "
+        f"({', '.join(quote(f.column) for f in fields)}) "
+        f"SELECT {selected} FROM w RETURNING {pk})"
+    )
+    if linked is None:
+        return sql + f" SELECT {wallet_columns}, t.{pk} FROM w, t"
+    model, row_selected = linked
+    row_pk = quote(model._meta.pk.column)
+    return sql + (
+        f", linked AS (INSERT INTO {model._meta.db_table} "
+        f"({', '.join(quote(f.column) for f in _insert_fields(model))}) "
+        f"SELECT {row_selected} FROM t RETURNING {row_pk}) "
+        f"SELECT {wallet_columns}, t.{pk}, linked.{row_pk} FROM w, t, linked"
+    )

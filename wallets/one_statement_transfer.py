@@ -35,6 +35,7 @@ from wallets.ledger import (
 )
 from wallets.locking import locking_by_update
 from wallets.one_statement import typed_selection
+from wallets.prepared import statement_cursor
 from wallets.swappable import get_transaction_model, get_transfer_model, get_wallet_model
 
 Wallet = get_wallet_model()
@@ -110,7 +111,7 @@ def transfer_in_one_statement(
         f"SELECT {', '.join(f'moved.{c}' for c in wallet_columns)}, {leg_id}, {leg_id}, "
         f"(SELECT {transfer_pk} FROM linked) FROM moved"
     )
-    with locking_by_update(source.pk, destination.pk), connection.cursor() as cursor:
+    with locking_by_update(source.pk, destination.pk), statement_cursor(connection) as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     if len(rows) != 2:

@@ -17,7 +17,8 @@ from typing import Any, TypeVar
 from django.db import connections, models, router
 from django.db.models.base import ModelState
 
-from wallets.rows import built_directly
+from wallets.prepared import statement_cursor
+from wallets.rows import loaded_directly
 
 M = TypeVar("M", bound=models.Model)
 
@@ -79,10 +80,6 @@ def _load_timestamps_in_c(connection: Any, cursor: Any) -> None:
         cursor.cursor.adapters.register_loader("timestamptz", TimestamptzLoader)
 
 
-def _builds_plainly(model: type[models.Model]) -> bool:
-    return built_directly(model) and model.from_db.__func__ is models.Model.from_db.__func__
-
-
 def newest_rows(model: type[M], wallet: models.Model, count: int) -> list[M]:
     """``wallet``'s newest ``count`` rows of ``model`` (a ledger model with a
     ``wallet`` foreign key and the history index), newest first, each with
@@ -95,14 +92,14 @@ def newest_rows(model: type[M], wallet: models.Model, count: int) -> list[M]:
     using = router.db_for_read(model, instance=wallet)
     connection = connections[using]
     statement = _statement(model, connection, count)
-    with connection.cursor() as cursor:
+    with statement_cursor(connection) as cursor:
         _load_timestamps_in_c(connection, cursor)
         cursor.execute(statement.sql, [wallet.pk])
         rows = cursor.fetchall()
     if statement.converters:
         rows = statement.compiler.apply_converters(rows, statement.converters)
     attnames = statement.attnames
-    if not _builds_plainly(model):
+    if not loaded_directly(model):
         built = [model.from_db(using, attnames, row) for row in rows]
         for row in built:
             row._state.fields_cache["wallet"] = wallet
