@@ -12,6 +12,8 @@ Elsewhere (SQLite, where a round trip costs nothing) the writes run in turn.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -99,7 +101,7 @@ def write_linked(legs: list[Any], wallets: list[Wallet], row: Any, **links: Any)
 
 def typed_selection(
     row: Any,
-    fields: list,
+    fields: Sequence[Any],
     computed: dict[str, tuple[str, list[Any]]],
     params: list[Any],
     connection: Any,
@@ -114,16 +116,20 @@ def typed_selection(
     text is worked out once per shape (which columns are computed, which
     NULL): only the parameters are read off each row."""
     values = row_reader(fields, connection)(row)
+    empty = []
     for field, value in zip(fields, values, strict=True):
         if field.name in computed:
             params.extend(computed[field.name][1])
-        elif value is not None:
+        elif value is None:
+            empty.append(field.name)
+        else:
             params.append(value)
     shape = (
         type(row),
         connection.alias,
-        tuple((name, sql) for name, (sql, _) in computed.items()),
-        tuple(value is None for value in values),
+        tuple(computed),
+        tuple(sql for sql, _ in computed.values()),
+        tuple(empty),
     )
     text = _selections.get(shape)
     if text is None:
@@ -131,9 +137,9 @@ def typed_selection(
             computed[field.name][0]
             if field.name in computed
             else f"NULL::{field.db_type(connection)}"
-            if value is None
+            if field.name in empty
             else f"%s::{field.db_type(connection)}"
-            for field, value in zip(fields, values, strict=True)
+            for field in fields
         )
     return text
 
@@ -171,13 +177,13 @@ def apply_and_post(
     from_update = {"wallet": ("w.id", [])}
     if confirmed:
         from_update["balance_after"] = ("w.balance", [])
-    selected = typed_selection(tx, _insert_fields(Transaction), from_update, params, connection)
+    selected = typed_selection(tx, insert_fields(Transaction), from_update, params, connection)
     linked_shape = None
     if linked is not None:
         row, link = linked
         pk = connection.ops.quote_name(Transaction._meta.pk.column)
         row_selected = typed_selection(
-            row, _insert_fields(type(row)), {link: (f"t.{pk}", [])}, params, connection
+            row, insert_fields(type(row)), {link: (f"t.{pk}", [])}, params, connection
         )
         linked_shape = (type(row), row_selected)
     shape = (using, update_sql, selected, linked_shape)
@@ -207,16 +213,17 @@ def apply_and_post(
 _statements: dict[tuple, str] = {}
 
 
-def _insert_fields(model: type) -> list:
-    """The columns a new row of ``model`` is inserted with."""
-    return [f for f in model._meta.concrete_fields if not f.primary_key]
+@functools.cache
+def insert_fields(model: type) -> tuple:
+    """The fields a new row of ``model`` is inserted with: all but its id."""
+    return tuple(f for f in model._meta.concrete_fields if not f.primary_key)
 
 
 def _apply_and_post_sql(
     connection: Any, update_sql: str, selected: str, linked: tuple[type, str] | None
 ) -> str:
     quote = connection.ops.quote_name
-    fields = _insert_fields(Transaction)
+    fields = insert_fields(Transaction)
     wallet_columns = ", ".join(f"w.{quote(f.column)}" for f in Wallet._meta.concrete_fields)
     pk = quote(Transaction._meta.pk.column)
     sql = (
@@ -231,7 +238,7 @@ def _apply_and_post_sql(
     row_pk = quote(model._meta.pk.column)
     return sql + (
         f", linked AS (INSERT INTO {model._meta.db_table} "
-        f"({', '.join(quote(f.column) for f in _insert_fields(model))}) "
+        f"({', '.join(quote(f.column) for f in insert_fields(model))}) "
         f"SELECT {row_selected} FROM t RETURNING {row_pk}) "
         f"SELECT {wallet_columns}, t.{pk}, linked.{row_pk} FROM w, t, linked"
     )

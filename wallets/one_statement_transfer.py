@@ -34,7 +34,7 @@ from wallets.ledger import (
     wallet_from_row,
 )
 from wallets.locking import locking_by_update
-from wallets.one_statement import typed_selection
+from wallets.one_statement import insert_fields, typed_selection
 from wallets.prepared import statement_cursor
 from wallets.swappable import get_transaction_model, get_transfer_model, get_wallet_model
 
@@ -52,12 +52,6 @@ def transfer_in_one_statement(
     Returns the transfer and both wallets as the statement left them."""
     using = router.db_for_write(Transfer)
     connection = connections[using]
-    quote = connection.ops.quote_name
-    wallets, ledger, transfers = (
-        Wallet._meta.db_table,
-        Transaction._meta.db_table,
-        Transfer._meta.db_table,
-    )
     withdraw = entry(source, -amount, meta=meta, applied=True)
     deposit = entry(destination, amount, meta=meta, applied=True)
     transfer = transfer_row(withdraw, deposit, kind=kind, meta=meta)
@@ -76,25 +70,66 @@ def transfer_in_one_statement(
         destination.pk,
         amount,
     ]
-    leg_fields = [f for f in Transaction._meta.concrete_fields if not f.primary_key]
-    legs = []
+    leg_fields = insert_fields(Transaction)
+    leg_selections = []
     for leg, wallet in ((withdraw, source), (deposit, destination)):
         # Whose it is and the balance it leaves, from the row ``moved`` wrote.
         computed = {"wallet": ("m.id", []), "balance_after": ("m.balance", [])}
-        legs.append(
-            f"SELECT {typed_selection(leg, leg_fields, computed, params, connection)} "
-            f"FROM moved m WHERE m.id = %s"
-        )
+        leg_selections.append(typed_selection(leg, leg_fields, computed, params, connection))
         params.append(wallet.pk)
-    pk, uuid = quote(Transaction._meta.pk.column), quote(Transaction._meta.get_field("uuid").column)
-    leg_id = f"(SELECT {pk} FROM legs WHERE {uuid} = %s)"
-    transfer_fields = [f for f in Transfer._meta.concrete_fields if not f.primary_key]
+    leg_id = _leg_id(connection)
     computed = {"withdraw": (leg_id, [withdraw.uuid]), "deposit": (leg_id, [deposit.uuid])}
-    selection = typed_selection(transfer, transfer_fields, computed, params, connection)
+    selection = typed_selection(transfer, insert_fields(Transfer), computed, params, connection)
+    params += [withdraw.uuid, deposit.uuid]
+    shape = (using, *leg_selections, selection)
+    sql = _statements.get(shape)
+    if sql is None:
+        sql = _statements[shape] = _transfer_sql(connection, leg_selections, selection)
+    with locking_by_update(source.pk, destination.pk), statement_cursor(connection) as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if len(rows) != 2:
+        explain_refusal([(source, -amount), (destination, amount)], check_funds=True)
+    fresh = {row[0]: row for row in rows}
+    columns = len(Wallet._meta.concrete_fields)
+    locked_source = wallet_from_row(fresh[source.pk][:columns])
+    locked_destination = wallet_from_row(fresh[destination.pk][:columns])
+    withdraw.pk, deposit.pk, transfer.pk = rows[0][columns:]
+    for leg, locked in ((withdraw, locked_source), (deposit, locked_destination)):
+        leg.wallet, leg.balance_after = locked, locked.balance
+    transfer.from_wallet, transfer.to_wallet = locked_source, locked_destination
+    transfer.withdraw, transfer.deposit = withdraw, deposit
+    for written in (withdraw, deposit, transfer):
+        written._state.adding, written._state.db = False, using
+    return transfer, locked_source, locked_destination
+
+
+# The statement's text by shape (which optional columns are empty): a few per site.
+_statements: dict[tuple, str] = {}
+
+
+def _leg_id(connection: Any) -> str:
+    """A new leg's id, found by its uuid among the rows ``legs`` inserted."""
+    quote = connection.ops.quote_name
+    pk, uuid = quote(Transaction._meta.pk.column), quote(Transaction._meta.get_field("uuid").column)
+    return f"(SELECT {pk} FROM legs WHERE {uuid} = %s)"
+
+
+def _transfer_sql(connection: Any, leg_selections: list[str], selection: str) -> str:
+    quote = connection.ops.quote_name
+    wallets, ledger, transfers = (
+        Wallet._meta.db_table,
+        Transaction._meta.db_table,
+        Transfer._meta.db_table,
+    )
+    pk, uuid = quote(Transaction._meta.pk.column), quote(Transaction._meta.get_field("uuid").column)
+    leg_id = _leg_id(connection)
+    legs = [f"SELECT {selected} FROM moved m WHERE m.id = %s" for selected in leg_selections]
+    leg_columns = ", ".join(quote(f.column) for f in insert_fields(Transaction))
+    transfer_columns = ", ".join(quote(f.column) for f in insert_fields(Transfer))
     wallet_columns = [quote(f.column) for f in Wallet._meta.concrete_fields]
     transfer_pk = quote(Transfer._meta.pk.column)
-    params += [withdraw.uuid, deposit.uuid]
-    sql = (
+    return (
         f"WITH locked AS (SELECT id, balance, held, credit_limit, is_frozen FROM {wallets} "
         f"WHERE id IN (%s, %s) ORDER BY id FOR UPDATE), "
         f"ok AS (SELECT 1 FROM locked s, locked d WHERE s.id = %s AND d.id = %s "
@@ -103,27 +138,10 @@ def transfer_in_one_statement(
         f"moved AS (UPDATE {wallets} AS w SET balance = w.balance + v.delta, updated_at = %s "
         f"FROM (VALUES (%s, %s::numeric), (%s, %s::numeric)) AS v (id, delta), ok "
         f"WHERE w.id = v.id RETURNING {', '.join(f'w.{c}' for c in wallet_columns)}), "
-        f"legs AS (INSERT INTO {ledger} ({', '.join(quote(f.column) for f in leg_fields)}) "
+        f"legs AS (INSERT INTO {ledger} ({leg_columns}) "
         f"{' UNION ALL '.join(legs)} RETURNING {pk}, {uuid}), "
-        f"linked AS (INSERT INTO {transfers} "
-        f"({', '.join(quote(f.column) for f in transfer_fields)}) "
+        f"linked AS (INSERT INTO {transfers} ({transfer_columns}) "
         f"SELECT {selection} FROM ok RETURNING {transfer_pk}) "
         f"SELECT {', '.join(f'moved.{c}' for c in wallet_columns)}, {leg_id}, {leg_id}, "
         f"(SELECT {transfer_pk} FROM linked) FROM moved"
     )
-    with locking_by_update(source.pk, destination.pk), statement_cursor(connection) as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    if len(rows) != 2:
-        explain_refusal([(source, -amount), (destination, amount)], check_funds=True)
-    fresh = {row[0]: row for row in rows}
-    locked_source = wallet_from_row(fresh[source.pk][: len(wallet_columns)])
-    locked_destination = wallet_from_row(fresh[destination.pk][: len(wallet_columns)])
-    withdraw.pk, deposit.pk, transfer.pk = rows[0][len(wallet_columns) :]
-    for leg, locked in ((withdraw, locked_source), (deposit, locked_destination)):
-        leg.wallet, leg.balance_after = locked, locked.balance
-    transfer.from_wallet, transfer.to_wallet = locked_source, locked_destination
-    transfer.withdraw, transfer.deposit = withdraw, deposit
-    for written in (withdraw, deposit, transfer):
-        written._state.adding, written._state.db = False, using
-    return transfer, locked_source, locked_destination

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from django.db import connections, models, router
 from django.db.models.base import ModelState
 
-from wallets.prepared import statement_cursor
+from wallets.prepared import KeptCursor, load_timestamps_in_c, statement_cursor
 from wallets.rows import loaded_directly
 
 M = TypeVar("M", bound=models.Model)
@@ -62,24 +62,6 @@ def _statement(model: type[models.Model], connection: Any, count: int) -> _State
     return statement
 
 
-def _load_timestamps_in_c(connection: Any, cursor: Any) -> None:
-    """On PostgreSQL, load this cursor's timestamps with psycopg's own loader,
-    written in C, instead of Django's subclass of its Python one.
-
-    Django's loader only sets each value's zone to the connection's; psycopg's
-    gives the session's zone. Where that is the same object (a UTC session and
-    ``USE_TZ``, as in every deployment of the portal) the values are identical,
-    at a tenth of the cost: timestamps were a third of the read."""
-    if connection.vendor != "postgresql":
-        return
-    try:  # psycopg 3; Django's loader stays with psycopg2
-        from django.db.backends.postgresql.psycopg_any import TimestamptzLoader
-    except ImportError:
-        return
-    if cursor.connection.info.timezone is connection.timezone:
-        cursor.cursor.adapters.register_loader("timestamptz", TimestamptzLoader)
-
-
 def newest_rows(model: type[M], wallet: models.Model, count: int) -> list[M]:
     """``wallet``'s newest ``count`` rows of ``model`` (a ledger model with a
     ``wallet`` foreign key and the history index), newest first, each with
@@ -93,7 +75,8 @@ def newest_rows(model: type[M], wallet: models.Model, count: int) -> list[M]:
     connection = connections[using]
     statement = _statement(model, connection, count)
     with statement_cursor(connection) as cursor:
-        _load_timestamps_in_c(connection, cursor)
+        if connection.vendor == "postgresql" and not isinstance(cursor, KeptCursor):
+            load_timestamps_in_c(connection, cursor.cursor)
         cursor.execute(statement.sql, [wallet.pk])
         rows = cursor.fetchall()
     if statement.converters:

@@ -6,11 +6,12 @@ transaction-pooling PgBouncer) nothing is. Either way the money is the same."""
 from decimal import Decimal
 
 import pytest
-from django.db import connection, transaction
+from django.db import DataError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from wallets.exceptions import InsufficientFunds
 from wallets.mixins import ProductMixin
+from wallets.prepared import statement_cursor
 from wallets.selectors import last_transactions
 from wallets.services import purchase_service, transfer_service, wallet_service
 from wallets.swappable import get_wallet_model
@@ -125,3 +126,25 @@ def test_statements_run_again_after_a_rollback_and_a_refusal(alice, bob, prepare
     assert Wallet.objects.get(pk=bob.wallet.pk).balance == Decimal("6")
     assert alice.wallet.transactions.count() == 3
     assert runs_of(prepared(), "WITH w AS (UPDATE")  # prepared again after the rollback
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_cursor_serves_a_connection_and_survives_an_error(alice, prepared_on):
+    wallet_service().deposit(alice.wallet, Decimal("5"))
+    database, _, kept = connection._wallets_prepared_cursor
+    wallet_service().deposit(alice.wallet, Decimal("5"))
+    assert connection._wallets_prepared_cursor[2] is kept and not kept.closed
+
+    with pytest.raises(DataError), statement_cursor(connection) as cursor:
+        cursor.execute("SELECT 1 / %s", [0])
+    assert not kept.closed  # leaving the block leaves it open for the next statement
+    wallet_service().deposit(alice.wallet, Decimal("5"))
+    assert connection._wallets_prepared_cursor[2] is kept
+
+    connection.close()  # Django reconnects: a new connection gets a new cursor
+    connection.ensure_connection()
+    connection.connection.prepare_threshold = 5  # as the settings under test would set it
+    wallet_service().deposit(alice.wallet, Decimal("5"))
+    assert connection._wallets_prepared_cursor[0] is not database
+    assert connection._wallets_prepared_cursor[2] is not kept
+    assert Wallet.objects.get(pk=alice.wallet.pk).balance == Decimal("20")
