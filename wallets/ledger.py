@@ -169,10 +169,12 @@ def _conditional_update_sql(using: str, check_funds: bool) -> str:
     )
 
 
-def wallet_from_row(row: Sequence[Any]) -> Wallet:
-    """A wallet from every column of its row, in field order, as the ORM reads it."""
-    using = router.db_for_write(Wallet)
-    connection = connections[using]
+def wallet_from_row(row: Sequence[Any], connection: Any = None) -> Wallet:
+    """A wallet from every column of its row, in field order, as the ORM reads
+    it from ``connection`` (by default, the wallets' database for writes)."""
+    if connection is None:
+        connection = connections[router.db_for_write(Wallet)]
+    using = connection.alias
     values = list(row)
     for index, field in _converted_wallet_columns():
         values[index] = field.from_db_value(values[index], None, connection)

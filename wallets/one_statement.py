@@ -30,7 +30,7 @@ from wallets.ledger import (
 )
 from wallets.locking import locking_by_update
 from wallets.prepared import statement_cursor
-from wallets.rows import insert_rows, row_reader
+from wallets.rows import insert_rows, relate, row_reader
 from wallets.swappable import get_transaction_model, get_transfer_model, get_wallet_model
 
 Wallet = get_wallet_model()
@@ -196,8 +196,8 @@ def apply_and_post(
     if row_values is None:
         explain_refusal([(wallet, signed)], check_funds=check_funds)
     *wallet_values, tx.pk = row_values if linked is None else row_values[:-1]
-    locked = wallet_from_row(wallet_values)
-    tx.wallet = locked
+    locked = wallet_from_row(wallet_values, connection)
+    relate(tx, "wallet", locked)
     if confirmed:
         tx.balance_after = locked.balance
     tx._state.adding, tx._state.db = False, using

@@ -36,6 +36,7 @@ from wallets.ledger import (
 from wallets.locking import locking_by_update
 from wallets.one_statement import insert_fields, typed_selection
 from wallets.prepared import statement_cursor
+from wallets.rows import relate
 from wallets.swappable import get_transaction_model, get_transfer_model, get_wallet_model
 
 Wallet = get_wallet_model()
@@ -92,12 +93,14 @@ def transfer_in_one_statement(
         explain_refusal([(source, -amount), (destination, amount)], check_funds=True)
     fresh = {row[0]: row for row in rows}
     columns = len(Wallet._meta.concrete_fields)
-    locked_source = wallet_from_row(fresh[source.pk][:columns])
-    locked_destination = wallet_from_row(fresh[destination.pk][:columns])
+    locked_source = wallet_from_row(fresh[source.pk][:columns], connection)
+    locked_destination = wallet_from_row(fresh[destination.pk][:columns], connection)
     withdraw.pk, deposit.pk, transfer.pk = rows[0][columns:]
     for leg, locked in ((withdraw, locked_source), (deposit, locked_destination)):
-        leg.wallet, leg.balance_after = locked, locked.balance
-    transfer.from_wallet, transfer.to_wallet = locked_source, locked_destination
+        relate(leg, "wallet", locked)
+        leg.balance_after = locked.balance
+    relate(transfer, "from_wallet", locked_source)
+    relate(transfer, "to_wallet", locked_destination)
     transfer.withdraw, transfer.deposit = withdraw, deposit
     for written in (withdraw, deposit, transfer):
         written._state.adding, written._state.db = False, using

@@ -7,7 +7,8 @@ statements the engine runs on every operation (``wallets.one_statement``,
 ``wallets.one_statement_transfer``, the newest-rows read) are instead sent
 with server-side binding and prepared by psycopg the first time a connection
 runs them; psycopg keeps at most ``prepared_max`` of them per connection and
-forgets them when PostgreSQL does.
+starts again after a rollback or a schema change on that connection. One
+cursor per connection sends them (:class:`KeptCursor`).
 
 This follows the connection's own ``prepare_threshold``, the psycopg option a
 site sets in ``DATABASES[...]["OPTIONS"]``: ``None`` (Django's default, and

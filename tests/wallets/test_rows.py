@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.db.models.signals import post_init
 
-from wallets.rows import build, insert_rows, random_uuid
+from wallets.rows import build, insert_rows, loaded, random_uuid, relate
 from wallets.swappable import get_transaction_model, get_transfer_model
 
 Transaction = get_transaction_model()
@@ -31,6 +31,33 @@ def test_a_built_row_is_the_row_the_model_makes(alice):
     assert built.meta == {} and built.meta is not build(Transaction, **values).meta
     assert built.wallet is wallet
     assert built._state.adding and built._state.db is None
+
+
+def test_relating_a_row_is_what_assigning_the_relation_does(alice, bob):
+    ours, theirs = build(Transaction, amount=Decimal(1)), build(Transaction, amount=Decimal(1))
+    relate(ours, "wallet", alice.wallet)
+    theirs.wallet = alice.wallet
+    assert ours.wallet_id == theirs.wallet_id == alice.wallet.pk
+    assert ours.wallet is alice.wallet
+    # A one-to-one also caches the reverse side: relate leaves it to Django.
+    withdraw = build(Transaction, wallet=alice.wallet, amount=Decimal(-1))
+    transfer = build(Transfer, from_wallet=alice.wallet, to_wallet=bob.wallet)
+    relate(transfer, "withdraw", withdraw)
+    assert transfer.withdraw is withdraw
+    assert Transfer._meta.get_field("withdraw").remote_field.is_cached(withdraw)
+
+
+def test_a_loaded_row_is_the_row_from_db_makes(alice):
+    alice.deposit(5)
+    stored = Transaction.objects.get(wallet=alice.wallet)
+    names = tuple(f.attname for f in Transaction._meta.concrete_fields)
+    values = [getattr(stored, name) for name in names]
+    ours, theirs = (
+        loaded(Transaction, "default", names, values),
+        Transaction.from_db("default", list(names), values),
+    )
+    assert field_values(ours) == field_values(theirs)
+    assert not ours._state.adding and ours._state.db == "default"
 
 
 def test_a_field_the_model_lacks_is_refused(alice):
