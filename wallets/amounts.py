@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation, localcontext
+from decimal import Decimal, InvalidOperation, getcontext, localcontext
 from typing import Any, TypeVar
 
 from wallets.exceptions import AmountInvalid
@@ -15,10 +15,15 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def exact(func: F) -> F:
-    """Run ``func`` with a decimal context wide enough that money never rounds."""
+    """Run ``func`` with a decimal context wide enough that money never rounds.
+
+    Under a context at least that precise (an outer ``exact`` call: a bulk
+    operation makes thousands of inner ones) it runs in that context as is."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if getcontext().prec >= MONEY_CONTEXT.prec:
+            return func(*args, **kwargs)
         with localcontext(MONEY_CONTEXT):
             return func(*args, **kwargs)
 

@@ -1,11 +1,12 @@
-from decimal import Decimal
+from decimal import Context, Decimal, getcontext, localcontext
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from wallets.amounts import exact
 from wallets.exceptions import AmountInvalid
-from wallets.fields import decode_sortable, encode_sortable
+from wallets.fields import MONEY_CONTEXT, decode_sortable, encode_sortable
 from wallets.swappable import get_transaction_model, get_wallet_model
 
 Wallet = get_wallet_model()
@@ -97,3 +98,17 @@ def test_sortable_encoding_round_trips(value):
 )
 def test_sortable_encoding_preserves_order(a, b):
     assert (encode_sortable(a) < encode_sortable(b)) == (a < b)
+
+
+def test_exact_arithmetic_whatever_context_the_caller_runs_in():
+    @exact
+    def total(a, b):
+        return a + b, getcontext()
+
+    big, cent = Decimal("12345678901234567890123456789"), Decimal("0.01")
+    with localcontext(Context(prec=6)):  # the caller's narrow context is widened
+        result, inside = total(big, cent)
+        assert result == Decimal("12345678901234567890123456789.01")
+        assert inside.prec == MONEY_CONTEXT.prec and getcontext().prec == 6
+    with localcontext(MONEY_CONTEXT) as outer:  # an outer exact call's context is kept
+        assert total(big, cent)[1] is outer
