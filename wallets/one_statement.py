@@ -202,7 +202,6 @@ def apply_and_post(
         tx.balance_after = locked.balance
     tx._state.adding, tx._state.db = False, using
     if linked is not None:
-        row, link = linked
         row.pk = row_values[-1]
         setattr(row, link, tx)
         row._state.adding, row._state.db = False, using
