@@ -114,8 +114,10 @@ def _single_items(items: Iterable[Any], kind: type, operation: str, sign: int) -
             meta = dict(item.meta or {})
             key = idempotency.clean_key(item.idempotency_key)
             # The same fingerprint as the single call, so keys are shared with it.
-            parts = [str(wallet.uuid), str(sign * value), meta, True]
-            print_ = idempotency.fingerprint(operation, parts) if key else ""
+            print_ = ""
+            if key:
+                parts = [str(wallet.uuid), str(sign * value), meta, True]
+                print_ = idempotency.fingerprint(operation, parts)
             return _Item(index, (wallet,), value, meta, key, print_)
 
         checked.append(_checked(index, check))
@@ -135,8 +137,10 @@ def _transfer_items(items: Iterable[Any]) -> list[_Item]:
             value = parse_amount(item.amount, checked_pair(source, destination))
             meta = dict(item.meta or {})
             key = idempotency.clean_key(item.idempotency_key)
-            parts = [str(source.uuid), str(destination.uuid), str(value), meta, Kind.TRANSFER]
-            print_ = idempotency.fingerprint("transfer", parts) if key else ""
+            print_ = ""
+            if key:
+                parts = [str(source.uuid), str(destination.uuid), str(value), meta, Kind.TRANSFER]
+                print_ = idempotency.fingerprint("transfer", parts)
             return _Item(index, (source, destination), value, meta, key, print_)
 
         checked.append(_checked(index, check))
