@@ -13,7 +13,6 @@ Elsewhere (SQLite, where a round trip costs nothing) the writes run in turn.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -101,13 +100,12 @@ def write_linked(legs: list[Any], wallets: list[Wallet], row: Any, **links: Any)
 
 def typed_selection(
     row: Any,
-    fields: Sequence[Any],
     computed: dict[str, tuple[str, list[Any]]],
     params: list[Any],
     connection: Any,
 ) -> str:
-    """The SELECT list that inserts ``row``'s ``fields``: for the fields
-    ``computed`` names, an SQL expression and its parameters; for the others,
+    """The SELECT list that inserts the new ``row`` (its :func:`insert_fields`):
+    for the fields ``computed`` names, an SQL expression and its parameters; for the others,
     a typed parameter (a bare one in a SELECT list would be read as text), or
     a typed NULL. The parameters are added to ``params`` in order.
 
@@ -115,6 +113,7 @@ def typed_selection(
     statement stays under the size psycopg keeps parsed between calls. The
     text is worked out once per shape (which columns are computed, which
     NULL): only the parameters are read off each row."""
+    fields = insert_fields(type(row))
     values = row_reader(fields, connection)(row)
     empty = []
     for field, value in zip(fields, values, strict=True):
@@ -177,14 +176,12 @@ def apply_and_post(
     from_update = {"wallet": ("w.id", [])}
     if confirmed:
         from_update["balance_after"] = ("w.balance", [])
-    selected = typed_selection(tx, insert_fields(Transaction), from_update, params, connection)
+    selected = typed_selection(tx, from_update, params, connection)
     linked_shape = None
     if linked is not None:
         row, link = linked
         pk = connection.ops.quote_name(Transaction._meta.pk.column)
-        row_selected = typed_selection(
-            row, insert_fields(type(row)), {link: (f"t.{pk}", [])}, params, connection
-        )
+        row_selected = typed_selection(row, {link: (f"t.{pk}", [])}, params, connection)
         linked_shape = (type(row), row_selected)
     shape = (using, update_sql, selected, linked_shape)
     sql = _statements.get(shape)

@@ -71,16 +71,15 @@ def transfer_in_one_statement(
         destination.pk,
         amount,
     ]
-    leg_fields = insert_fields(Transaction)
     leg_selections = []
     for leg, wallet in ((withdraw, source), (deposit, destination)):
         # Whose it is and the balance it leaves, from the row ``moved`` wrote.
         computed = {"wallet": ("m.id", []), "balance_after": ("m.balance", [])}
-        leg_selections.append(typed_selection(leg, leg_fields, computed, params, connection))
+        leg_selections.append(typed_selection(leg, computed, params, connection))
         params.append(wallet.pk)
     leg_id = _leg_id(connection)
     computed = {"withdraw": (leg_id, [withdraw.uuid]), "deposit": (leg_id, [deposit.uuid])}
-    selection = typed_selection(transfer, insert_fields(Transfer), computed, params, connection)
+    selection = typed_selection(transfer, computed, params, connection)
     params += [withdraw.uuid, deposit.uuid]
     shape = (using, *leg_selections, selection)
     sql = _statements.get(shape)
