@@ -7,8 +7,11 @@ statements the engine runs on every operation (``wallets.one_statement``,
 ``wallets.one_statement_transfer``, the newest-rows read) are instead sent
 with server-side binding and prepared by psycopg the first time a connection
 runs them; psycopg keeps at most ``prepared_max`` of them per connection and
-starts again after a rollback or a schema change on that connection. One
-cursor per connection sends them (:class:`KeptCursor`).
+starts again after a rollback or a schema change on that connection. A
+migration elsewhere that changes the type of a column they return makes
+PostgreSQL refuse their plans; outside a transaction the statements are then
+prepared again (:class:`PreparedCursor`). One cursor per connection sends
+them (:class:`KeptCursor`).
 
 This follows the connection's own ``prepare_threshold``, the psycopg option a
 site sets in ``DATABASES[...]["OPTIONS"]``: ``None`` (Django's default, and
@@ -25,18 +28,38 @@ from typing import Any
 from django.db.backends.utils import CursorWrapper
 
 try:
-    from django.db.backends.postgresql.base import ServerBindingCursor
+    from django.db.backends.postgresql.base import Database, ServerBindingCursor
 except ImportError:  # psycopg is not installed: only other databases can be in use
     ServerBindingCursor = None
 
 
 if ServerBindingCursor is not None:
+    # psycopg, as Django's backend imported it.
+    FeatureNotSupported = Database.errors.FeatureNotSupported
+    IDLE = Database.pq.TransactionStatus.IDLE
 
     class PreparedCursor(ServerBindingCursor):
         """Server-side binding, and every statement prepared on its first run."""
 
         def execute(self, query: Any, params: Any = None, *, prepare: Any = None, **kwargs: Any):
+            try:
+                return super().execute(query, params, prepare=True, **kwargs)
+            except FeatureNotSupported as error:
+                if not self._stale_outside_a_transaction(error):
+                    raise
+            # A migration changed the type of a column the statement returns,
+            # and PostgreSQL refuses to run its old plan (nothing ran). In a
+            # transaction, the rollback makes psycopg forget its statements;
+            # outside one, nothing would, so they are dropped here and the
+            # statement is prepared again.
+            super().execute("DEALLOCATE ALL")
             return super().execute(query, params, prepare=True, **kwargs)
+
+        def _stale_outside_a_transaction(self, error: Exception) -> bool:
+            return (
+                "cached plan must not change result type" in str(error)
+                and self.connection.info.transaction_status == IDLE
+            )
 
 
 class KeptCursor(CursorWrapper):

@@ -6,7 +6,7 @@ transaction-pooling PgBouncer) nothing is. Either way the money is the same."""
 from decimal import Decimal
 
 import pytest
-from django.db import DataError, connection, transaction
+from django.db import DataError, NotSupportedError, connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
 from wallets.exceptions import InsufficientFunds
@@ -148,3 +148,35 @@ def test_one_cursor_serves_a_connection_and_survives_an_error(alice, prepared_on
     assert connection._wallets_prepared_cursor[0] is not database
     assert connection._wallets_prepared_cursor[2] is not kept
     assert Wallet.objects.get(pk=alice.wallet.pk).balance == Decimal("20")
+
+
+def alter_wallet_name(length):
+    """Change the type of a column the engine's statements return, from
+    another connection, as a migration deployed meanwhile would."""
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute(
+                f"ALTER TABLE {Wallet._meta.db_table} ALTER COLUMN name TYPE varchar({length})"
+            )
+    finally:
+        other.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_statements_are_prepared_again_after_a_migration_changes_a_column(alice, prepared_on):
+    wallet_service().deposit(alice.wallet, Decimal("5"))
+    alter_wallet_name(101)
+    try:
+        # Outside a transaction: the stale statement is dropped and prepared again.
+        wallet_service().deposit(alice.wallet, Decimal("5"))
+        alter_wallet_name(100)
+        # In one: the operation fails and changes nothing; its rollback makes
+        # psycopg forget its statements, and the next operation runs.
+        with pytest.raises(NotSupportedError), transaction.atomic():
+            wallet_service().deposit(alice.wallet, Decimal("50"))
+        wallet_service().deposit(alice.wallet, Decimal("5"))
+    finally:
+        alter_wallet_name(100)
+    assert Wallet.objects.get(pk=alice.wallet.pk).balance == Decimal("15")
+    assert alice.wallet.transactions.count() == 3
