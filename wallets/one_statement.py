@@ -59,7 +59,7 @@ def write_linked(legs: list[Any], wallets: list[Wallet], row: Any, **links: Any)
     quote = connection.ops.quote_name
     legs_pk = quote(Transaction._meta.pk.column)
     uuid_column = quote(Transaction._meta.get_field("uuid").column)
-    leg_fields = [f for f in Transaction._meta.concrete_fields if not f.primary_key]
+    leg_fields = insert_fields(Transaction)
     read_leg = row_reader(leg_fields, connection)
     one_leg = "(" + ", ".join(["%s"] * len(leg_fields)) + ")"
     params: list[Any] = [value for leg in legs for value in read_leg(leg)]
@@ -67,8 +67,8 @@ def write_linked(legs: list[Any], wallets: list[Wallet], row: Any, **links: Any)
     balances_sql, balances_params = balances_update(*wallets)
     params += balances_params
 
-    leg_id = f"(SELECT {legs_pk} FROM legs WHERE {uuid_column} = %s)"
-    row_fields = [f for f in row._meta.concrete_fields if not f.primary_key]
+    leg_id = new_leg_id(connection)
+    row_fields = insert_fields(type(row))
     placeholders = []
     for field, value in zip(row_fields, row_reader(row_fields, connection)(row), strict=True):
         linked = links.get(field.name)
@@ -207,6 +207,14 @@ def apply_and_post(
 
 # apply_and_post's statements by shape: the few a site's operations take.
 _statements: dict[tuple, str] = {}
+
+
+def new_leg_id(connection: Any) -> str:
+    """A new leg's id, found by its uuid (the parameter) among the rows a
+    statement's ``legs`` clause inserted."""
+    quote = connection.ops.quote_name
+    pk, uuid = quote(Transaction._meta.pk.column), quote(Transaction._meta.get_field("uuid").column)
+    return f"(SELECT {pk} FROM legs WHERE {uuid} = %s)"
 
 
 @functools.cache

@@ -34,7 +34,7 @@ from wallets.ledger import (
     wallet_from_row,
 )
 from wallets.locking import locking_by_update
-from wallets.one_statement import insert_fields, typed_selection
+from wallets.one_statement import insert_fields, new_leg_id, typed_selection
 from wallets.prepared import statement_cursor
 from wallets.rows import relate
 from wallets.swappable import get_transaction_model, get_transfer_model, get_wallet_model
@@ -77,7 +77,7 @@ def transfer_in_one_statement(
         computed = {"wallet": ("m.id", []), "balance_after": ("m.balance", [])}
         leg_selections.append(typed_selection(leg, computed, params, connection))
         params.append(wallet.pk)
-    leg_id = _leg_id(connection)
+    leg_id = new_leg_id(connection)
     computed = {"withdraw": (leg_id, [withdraw.uuid]), "deposit": (leg_id, [deposit.uuid])}
     selection = typed_selection(transfer, computed, params, connection)
     params += [withdraw.uuid, deposit.uuid]
@@ -110,13 +110,6 @@ def transfer_in_one_statement(
 _statements: dict[tuple, str] = {}
 
 
-def _leg_id(connection: Any) -> str:
-    """A new leg's id, found by its uuid among the rows ``legs`` inserted."""
-    quote = connection.ops.quote_name
-    pk, uuid = quote(Transaction._meta.pk.column), quote(Transaction._meta.get_field("uuid").column)
-    return f"(SELECT {pk} FROM legs WHERE {uuid} = %s)"
-
-
 def _transfer_sql(connection: Any, leg_selections: list[str], selection: str) -> str:
     quote = connection.ops.quote_name
     wallets, ledger, transfers = (
@@ -125,7 +118,7 @@ def _transfer_sql(connection: Any, leg_selections: list[str], selection: str) ->
         Transfer._meta.db_table,
     )
     pk, uuid = quote(Transaction._meta.pk.column), quote(Transaction._meta.get_field("uuid").column)
-    leg_id = _leg_id(connection)
+    leg_id = new_leg_id(connection)
     legs = [f"SELECT {selected} FROM moved m WHERE m.id = %s" for selected in leg_selections]
     leg_columns = ", ".join(quote(f.column) for f in insert_fields(Transaction))
     transfer_columns = ", ".join(quote(f.column) for f in insert_fields(Transfer))

@@ -13,7 +13,7 @@ import operator
 import os
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -251,7 +251,7 @@ def _copy_rows(
             copy.write_row([row.pk, *read(row)])
 
 
-def row_reader(fields: list[models.Field], connection: Any) -> Reader:
+def row_reader(fields: Sequence[models.Field], connection: Any) -> Reader:
     """How a new row's column values are read off it, as query parameters.
 
     One ``attrgetter`` reads every column; only the columns the database needs
@@ -284,7 +284,7 @@ def row_reader(fields: list[models.Field], connection: Any) -> Reader:
 _reader_plans: dict[tuple, tuple] = {}
 
 
-def _reader_plan(fields: list[models.Field], vendor: str) -> tuple:
+def _reader_plan(fields: Sequence[models.Field], vendor: str) -> tuple:
     """What :func:`row_reader` works out once for a list of fields."""
     read_all = operator.attrgetter(*(f.attname for f in fields))
     automatic = tuple(
