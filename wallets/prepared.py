@@ -72,7 +72,7 @@ class KeptCursor(CursorWrapper):
         pass
 
 
-def load_timestamps_in_c(connection: Any, cursor: Any) -> bool:
+def _load_timestamps_in_c(connection: Any, cursor: Any) -> bool:
     """Load ``cursor``'s (a psycopg cursor's) timestamps with psycopg's own
     loader, written in C, instead of Django's subclass of its Python one, and
     tell whether it did.
@@ -104,6 +104,8 @@ def _load_timestamps_as_django_does(connection: Any, cursor: Any) -> None:
 def statement_cursor(connection: Any) -> CursorWrapper:
     """A cursor of ``connection`` whose statements are prepared where the
     connection allows it (see the module's notes); otherwise its usual cursor.
+    On PostgreSQL either one loads timestamps in C where that gives the same
+    values (:func:`_load_timestamps_in_c`).
 
     Wrapped as Django wraps its own, so execute wrappers and the translation
     of database errors apply."""
@@ -115,7 +117,9 @@ def statement_cursor(connection: Any) -> CursorWrapper:
     if database.prepare_threshold is None or connection.queries_logged:
         # A logged query is sent as Django sends any, so the log shows its
         # text with its values (a prepared one would be logged as nothing).
-        return connection.cursor()
+        cursor = connection.cursor()
+        _load_timestamps_in_c(connection, cursor.cursor)
+        return cursor
     connection.validate_thread_sharing()
     zone = connection.timezone
     kept = getattr(connection, "_wallets_prepared_cursor", None)
@@ -124,7 +128,7 @@ def statement_cursor(connection: Any) -> CursorWrapper:
         # reconnected with, or since the project's time zone changed (tests).
         with connection.wrap_database_errors:
             cursor = PreparedCursor(database)
-        if not load_timestamps_in_c(connection, cursor):
+        if not _load_timestamps_in_c(connection, cursor):
             _load_timestamps_as_django_does(connection, cursor)
         kept = connection._wallets_prepared_cursor = (database, zone, cursor)
     return KeptCursor(kept[2], connection)

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from django.db import connections, models, router
 from django.db.models.base import ModelState
 
-from wallets.prepared import KeptCursor, load_timestamps_in_c, statement_cursor
+from wallets.prepared import statement_cursor
 from wallets.rows import loaded_directly
 
 M = TypeVar("M", bound=models.Model)
@@ -75,8 +75,6 @@ def newest_rows(model: type[M], wallet: models.Model, count: int) -> list[M]:
     connection = connections[using]
     statement = _statement(model, connection, count)
     with statement_cursor(connection) as cursor:
-        if connection.vendor == "postgresql" and not isinstance(cursor, KeptCursor):
-            load_timestamps_in_c(connection, cursor.cursor)
         cursor.execute(statement.sql, [wallet.pk])
         rows = cursor.fetchall()
     if statement.converters:
