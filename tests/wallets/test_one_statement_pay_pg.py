@@ -12,9 +12,9 @@ from django.test.utils import CaptureQueriesContext
 
 from tests.parallel import run_parallel
 from tests.testapp.models import DigitalCourse, Voucher
+from tests.testapp.products import Ebook
 from wallets import signals
 from wallets.exceptions import InsufficientFunds, WalletFrozen
-from wallets.mixins import ProductMixin
 from wallets.models import Purchase
 from wallets.reconciliation import reconcile_wallets
 from wallets.services import purchase_service, wallet_service
@@ -25,22 +25,6 @@ Transaction = get_transaction_model()
 Transfer = get_transfer_model()
 User = get_user_model()
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-class Ebook(ProductMixin):
-    """Holds no wallet, names no recipient, decides nothing: the buyer is charged."""
-
-    def __init__(self, price):
-        self.price = price
-
-    def __str__(self):
-        return "An e-book"
-
-    def get_amount_product(self, customer):
-        return self.price
-
-    def get_meta_product(self):
-        return {"isbn": "978-0"}
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import pytest
 from django.db import DataError, NotSupportedError, connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
+from tests.testapp.products import Ebook
 from wallets.exceptions import InsufficientFunds
-from wallets.mixins import ProductMixin
 from wallets.prepared import statement_cursor
 from wallets.selectors import last_transactions
 from wallets.services import purchase_service, transfer_service, wallet_service
@@ -18,18 +18,6 @@ from wallets.swappable import get_wallet_model
 
 Wallet = get_wallet_model()
 pytestmark = [pytest.mark.postgres]
-
-
-class Ebook(ProductMixin):
-    """Holds no wallet and decides nothing: paying for it is one statement."""
-
-    price = Decimal("2.50")
-
-    def __str__(self):
-        return "An e-book"
-
-    def get_amount_product(self, customer):
-        return self.price
 
 
 def prepared() -> dict[str, int]:
@@ -76,7 +64,7 @@ def operate_twice(alice, bob, course):
 def test_each_hot_statement_is_prepared_once_and_run_again(
     alice, bob, settled_policy_caches, prepared_on
 ):
-    course = Ebook()
+    course = Ebook("2.50")
     operate_twice(alice, bob, course)
 
     statements = prepared()
@@ -94,7 +82,7 @@ def test_each_hot_statement_is_prepared_once_and_run_again(
 def test_with_prepared_statements_off_nothing_is_prepared(
     alice, bob, settled_policy_caches, prepared_off
 ):
-    course = Ebook()
+    course = Ebook("2.50")
     operate_twice(alice, bob, course)
     assert prepared() == {}
     assert Wallet.objects.get(pk=alice.wallet.pk).balance == Decimal("13.00")
