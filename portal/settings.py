@@ -147,7 +147,7 @@ def database_config(url: str, role: str | None = None) -> dict:
         # The engine's hot statements are prepared once per connection
         # (wallets.prepared); Django's own cursors never prepare. Off for a
         # transaction-pooling PgBouncer that cannot keep prepared statements.
-        if os.environ.get("DB_PREPARED_STATEMENTS", "on") != "off":
+        if env_bool("DB_PREPARED_STATEMENTS", True):
             config["OPTIONS"].setdefault("prepare_threshold", 5)
     return config
 

@@ -1,5 +1,7 @@
 """Project-level settings the engine relies on."""
 
+import pytest
+
 from portal.settings import database_config
 
 
@@ -20,8 +22,9 @@ def test_postgresql_lets_the_engine_prepare_its_statements(monkeypatch):
     assert config["OPTIONS"]["prepare_threshold"] == 5
 
 
-def test_prepared_statements_can_be_turned_off_for_a_transaction_pooler(monkeypatch):
-    monkeypatch.setenv("DB_PREPARED_STATEMENTS", "off")
+@pytest.mark.parametrize("off", ["off", "false", "0", "no"])
+def test_prepared_statements_can_be_turned_off_for_a_transaction_pooler(monkeypatch, off):
+    monkeypatch.setenv("DB_PREPARED_STATEMENTS", off)
     config = database_config("postgres://postgres@127.0.0.1:5432/wallets")
     # Absent: Django's default, None, under which psycopg prepares nothing.
     assert "prepare_threshold" not in config["OPTIONS"]
