@@ -1,0 +1,62 @@
+"""The speed goals read a run's figures: the hot-receiver goal and its explanation."""
+
+from bench.goals import goals, hot_receiver
+from bench.runner import ContenderResult, RunReport, ScenarioResult
+from bench.timing import Round, summarize
+
+
+def scenario(name, speeds, *, statements=1.0, sample_ms=0.6):
+    results = {
+        contender: ContenderResult(
+            contender,
+            contender,
+            summary=summarize([Round(speed, 1.0)]),
+            statements=statements,
+            sample_ms=sample_ms,
+        )
+        for contender, speed in speeds.items()
+    }
+    return ScenarioResult(name, name, "", 8, "op", results)
+
+
+def report(hot, pairs, vendor="postgresql", **options):
+    return RunReport(
+        {"vendor": vendor},
+        [scenario("hot_receiver_p8", hot, **options), scenario("transfer_p8", pairs)],
+    )
+
+
+def hot_goal(run):
+    return next(goal for goal in goals(run) if goal.text.startswith("hot receiver"))
+
+
+def test_a_hot_receiver_at_70_percent_meets_the_goal_with_nothing_to_explain():
+    run = report({"ours": 1400, "floor": 1500}, {"ours": 2000, "floor": 2500})
+    found = hot_receiver(run)
+    assert found["ratios"]["ours"] == 0.7 and found["ratios"]["floor"] == 0.6
+    assert found["why"] == ""
+    assert hot_goal(run).met is True
+
+
+def test_below_70_percent_the_report_explains_with_the_runs_own_figures():
+    run = report({"ours": 1000, "floor": 1250}, {"ours": 2000, "floor": 2500})
+    found = hot_receiver(run)
+    assert hot_goal(run).met is False
+    why = found["why"]
+    assert "1,000.0/s" in why and "1.00 ms" in why and "0.60 ms" in why
+    # The floor's own hot/distinct ratio, and ours against the floor.
+    assert "reaches 50% of its own distinct pairs" in why
+    assert "ours runs at 80% of the floor" in why
+    assert "one statement that commits by itself" in why
+
+
+def test_an_operation_of_several_statements_is_explained_as_such():
+    run = report({"ours": 500, "floor": 1250}, {"ours": 2000, "floor": 2500}, statements=4.0)
+    why = hot_receiver(run)["why"]
+    assert "across 4 statements, COMMIT included" in why
+    assert "commits by itself" not in why
+
+
+def test_on_sqlite_the_explanation_is_the_database_lock():
+    run = report({"ours": 100}, {"ours": 400}, vendor="sqlite")
+    assert "BEGIN IMMEDIATE" in hot_receiver(run)["why"]
