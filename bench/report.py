@@ -132,7 +132,10 @@ def render(report: RunReport) -> str:
         lines.append("  (quick mode: small counts, the figures are not comparable to the goals)")
     for goal in goals(report):
         mark = {True: "met", False: "NOT MET", None: "n/a"}[goal.met]
-        lines.append(f"  {mark:<8} {goal.text}: {goal.figure}")
+        figure = (
+            f"{goal.figure} (a goal on {goal.elsewhere} only)" if goal.elsewhere else goal.figure
+        )
+        lines.append(f"  {mark:<8} {goal.text}: {figure}")
     lines += ["", *meta.get("notes", [])]
     failures = report.failures
     lines += [

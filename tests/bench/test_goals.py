@@ -60,3 +60,20 @@ def test_an_operation_of_several_statements_is_explained_as_such():
 def test_on_sqlite_the_explanation_is_the_database_lock():
     run = report({"ours": 100}, {"ours": 400}, vendor="sqlite")
     assert "BEGIN IMMEDIATE" in hot_receiver(run)["why"]
+
+
+def test_the_postgresql_goals_are_shown_but_not_judged_on_sqlite():
+    def run(vendor):
+        return RunReport(
+            {"vendor": vendor},
+            [scenario("transfer_seq", {"ours": 400, "floor": 1000}, statements=6.0)],
+        )
+
+    on_postgres = {goal.text: goal for goal in goals(run("postgresql"))}
+    on_sqlite = {goal.text: goal for goal in goals(run("sqlite"))}
+    floor_goal = "sequential transfers ≥ 50% of the floor"
+    assert on_postgres[floor_goal].met is False and on_postgres[floor_goal].elsewhere == ""
+    assert on_sqlite[floor_goal].met is None and on_sqlite[floor_goal].figure == "0.400"
+    assert on_sqlite[floor_goal].as_dict()["goal_on"] == "PostgreSQL"
+    budget = next(text for text in on_sqlite if text.endswith("≤ 6 statements"))
+    assert on_postgres[budget].met is True and on_sqlite[budget].met is None
