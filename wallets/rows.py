@@ -9,6 +9,7 @@ take a value, which a default, which convert before they are sent.
 from __future__ import annotations
 
 import functools
+import json
 import operator
 import os
 import threading
@@ -204,9 +205,10 @@ def insert_rows(rows: list[M]) -> list[M]:
     using = router.db_for_write(type(rows[0]))
     connection = connections[using]
     fields = [f for f in meta.concrete_fields if not f.primary_key]
-    read = row_reader(fields, connection)
+    copy = connection.vendor == "postgresql" and len(rows) >= COPY_FROM
+    read = row_reader(fields, connection, copy=copy)
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql" and len(rows) >= COPY_FROM:
+        if copy:
             _copy_rows(cursor, connection, meta, fields, rows, read)
         else:
             _insert_rows(cursor, connection, meta, fields, rows, read)
@@ -251,19 +253,44 @@ def _copy_rows(
             copy.write_row([row.pk, *read(row)])
 
 
-def row_reader(fields: Sequence[models.Field], connection: Any) -> Reader:
+class _JsonText:
+    """The text of a batch's JSON values, as the ORM's ``json.dumps`` makes
+    it, once for each object: the rows of one bulk item (a transfer and its
+    two legs) share their ``meta``, and most are empty."""
+
+    def __init__(self) -> None:
+        self.dumped: dict[int, tuple[Any, str | None]] = {}
+
+    def __call__(self, value: Any) -> str | None:
+        if value is None:
+            return None
+        if type(value) is dict and not value:
+            return "{}"
+        known = self.dumped.get(id(value))
+        if known is not None and known[0] is value:
+            return known[1]
+        text = json.dumps(value)
+        # The value is kept with its text, so its id cannot be reused meanwhile.
+        self.dumped[id(value)] = (value, text)
+        return text
+
+
+def row_reader(fields: Sequence[models.Field], connection: Any, *, copy: bool = False) -> Reader:
     """How a new row's column values are read off it, as query parameters.
 
     One ``attrgetter`` reads every column; only the columns the database needs
     converted go through their field. ``auto_now``/``auto_now_add`` columns get
-    the same moment for every row of the statement, as one ``save()`` would."""
-    key = (tuple(map(id, fields)), connection.vendor)
+    the same moment for every row of the statement, as one ``save()`` would.
+    ``copy``: the values go to a PostgreSQL COPY, which takes a JSON column's
+    text, so plain JSON fields are dumped once for each object (:class:`_JsonText`)."""
+    key = (tuple(map(id, fields)), connection.vendor, copy)
     plan = _reader_plans.get(key)
     if plan is None:
-        plan = _reader_plans[key] = _reader_plan(fields, connection.vendor)
-    _, read_all, automatic, converted = plan
+        plan = _reader_plans[key] = _reader_plan(fields, connection.vendor, copy)
+    _, read_all, automatic, converted, json_text = plan
     single = len(fields) == 1
     now = timezone.now()
+    dumped = _JsonText()
 
     def read(row: models.Model) -> list[Any]:
         for attname in automatic:
@@ -274,6 +301,8 @@ def row_reader(fields: Sequence[models.Field], connection: Any) -> Reader:
             # Most optional columns of a new ledger row are empty: nothing to convert.
             if value is not None:
                 values[index] = field.get_db_prep_save(value, connection)
+        for index in json_text:
+            values[index] = dumped(values[index])
         return values
 
     return read
@@ -284,7 +313,7 @@ def row_reader(fields: Sequence[models.Field], connection: Any) -> Reader:
 _reader_plans: dict[tuple, tuple] = {}
 
 
-def _reader_plan(fields: Sequence[models.Field], vendor: str) -> tuple:
+def _reader_plan(fields: Sequence[models.Field], vendor: str, copy: bool) -> tuple:
     """What :func:`row_reader` works out once for a list of fields."""
     read_all = operator.attrgetter(*(f.attname for f in fields))
     automatic = tuple(
@@ -293,9 +322,16 @@ def _reader_plan(fields: Sequence[models.Field], vendor: str) -> tuple:
         if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
     )
     postgres = vendor == "postgresql"
+    # Plain JSON fields: what the ORM sends is json.dumps of the value.
+    json_text = tuple(
+        index
+        for index, field in enumerate(fields)
+        if copy and postgres and type(field) is models.JSONField and field.encoder is None
+    )
     converted = tuple(
         (index, field)
         for index, field in enumerate(fields)
         if not (postgres and field.get_internal_type() in PLAIN_ON_POSTGRES)
+        and index not in json_text
     )
-    return tuple(fields), read_all, automatic, converted
+    return tuple(fields), read_all, automatic, converted, json_text

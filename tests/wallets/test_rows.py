@@ -97,6 +97,32 @@ def test_inserted_rows_read_back_as_written(alice, bob):
     assert len({row.created_at for row in rows}) == 1
 
 
+def test_json_values_of_a_large_batch_read_back_exactly(alice):
+    shared = {"order": "A-1", "lines": [1, 2.5, None, True], "nested": {"k": "v"}}
+    metas = [
+        {},
+        shared,
+        shared,
+        {"text": 'back\\slash, new\nline, tab\t, quote " and é ✓'},
+        {"empty": {}, "list": []},
+        {"big": 10**30, "small": -0.125},
+    ]
+    rows = [
+        build(
+            Transaction,
+            wallet=alice.wallet,
+            type="deposit",
+            amount=Decimal(n + 1),
+            state="pending",
+            meta=metas[n % len(metas)],
+        )
+        for n in range(3 * len(metas) + 5)
+    ]  # past the size where PostgreSQL switches to COPY
+    insert_rows(rows)
+    stored = dict(Transaction.objects.filter(pk__in=[r.pk for r in rows]).values_list("pk", "meta"))
+    assert [stored[row.pk] for row in rows] == [row.meta for row in rows]
+
+
 def test_a_model_with_init_receivers_is_built_the_ordinary_way(alice):
     seen = []
 
