@@ -1,4 +1,5 @@
-"""History figures: the portal's wallet page and the last 50 transactions at 20k and 1M rows.
+"""History figures at 20k and 1M rows: the portal's wallet page, the staff
+dashboard, the start of the CSV export, and the last 50 transactions.
 
 The history is written straight into the engine's tables in one statement
 (PostgreSQL ``generate_series``, a recursive CTE on SQLite): row ``i`` is a
@@ -22,9 +23,11 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from bench import pages
 from bench.counting import QueryTimer
 from bench.floor import Floor
 from bench.invariants import Check
+from bench.pages import PageFigures
 
 SPAN = timedelta(days=365)
 PAGE = 50
@@ -39,18 +42,23 @@ def running_cents(i: int) -> int:
 class SizeFigures:
     rows: int
     build_seconds: float
-    page_db_ms: float | None = None
-    page_wall_ms: float | None = None
-    page_queries: int | None = None
-    page_status: str = ""
+    page: PageFigures = field(default_factory=PageFigures)
+    dashboard: PageFigures = field(default_factory=PageFigures)
+    export: PageFigures = field(default_factory=PageFigures)
+    export_rows: int = 0
     last50_ms: float | None = None
     last50_db_ms: float | None = None
-    # The page's slowest statement in its median request (for whoever makes it faster).
-    page_slowest_ms: float | None = None
-    page_slowest_sql: str = ""
 
     def as_dict(self) -> dict:
-        return {key: (round(v, 3) if isinstance(v, float) else v) for key, v in vars(self).items()}
+        return {
+            "rows": self.rows,
+            "build_seconds": round(self.build_seconds, 3),
+            "wallet_page": self.page.as_dict(),
+            "staff_dashboard": self.dashboard.as_dict(),
+            "export_first_rows": {**self.export.as_dict(), "rows": self.export_rows},
+            "last50_ms": None if self.last50_ms is None else round(self.last50_ms, 3),
+            "last50_db_ms": None if self.last50_db_ms is None else round(self.last50_db_ms, 3),
+        }
 
 
 @dataclass
@@ -75,10 +83,17 @@ class HistoryResult:
     ledger_sum: SumFigures | None = None
     checks: list[Check] = field(default_factory=list)
 
-    def page_ratio(self) -> float | None:
-        if len(self.sizes) < 2 or not self.sizes[0].page_db_ms or self.sizes[-1].page_db_ms is None:
+    def ratio(self, page: str, figure: str = "db_ms") -> float | None:
+        """A page's figure at the largest size over the smallest (``page``: an
+        attribute of :class:`SizeFigures` holding :class:`PageFigures`)."""
+        if len(self.sizes) < 2:
             return None
-        return self.sizes[-1].page_db_ms / self.sizes[0].page_db_ms
+        small = getattr(getattr(self.sizes[0], page), figure)
+        large = getattr(getattr(self.sizes[-1], page), figure)
+        return None if not small or large is None else large / small
+
+    def page_ratio(self) -> float | None:
+        return self.ratio("page")
 
     def as_dict(self) -> dict:
         return {
@@ -234,35 +249,6 @@ def _median_ms(values: list[float]) -> float:
     return statistics.median(values) * 1000
 
 
-def measure_page(user: Any, wallet: Any, repeats: int, figures: SizeFigures) -> None:
-    """The wallet page (GET /wallets/<uuid>/) as its holder: database time summed per request."""
-    from django.test import Client
-    from django.urls import reverse
-
-    client = Client()
-    client.force_login(user)
-    url = reverse("portal:wallet", kwargs={"wallet_uuid": wallet.uuid})
-    timers, wall = [], []
-    try:
-        client.get(url)  # warm: templates, caches
-        for _ in range(repeats):
-            with QueryTimer(connection) as timer:
-                started = time.perf_counter()
-                response = client.get(url)
-                wall.append(time.perf_counter() - started)
-            timers.append(timer)
-            figures.page_status = str(response.status_code)
-    except Exception as error:
-        figures.page_status = f"error: {type(error).__name__}: {error}"
-        return
-    median = sorted(timers, key=lambda t: t.seconds)[len(timers) // 2]
-    figures.page_db_ms = median.seconds * 1000
-    figures.page_wall_ms = _median_ms(wall)
-    figures.page_queries = max(t.queries for t in timers)
-    figures.page_slowest_ms = median.slowest[0] * 1000
-    figures.page_slowest_sql = " ".join(median.slowest[1].split())[:300]
-
-
 def measure_last50(wallet: Any, repeats: int, figures: SizeFigures) -> int:
     from wallets.selectors import last_transactions
 
@@ -313,8 +299,12 @@ def run_history(sizes: tuple[int, ...], repeats: int, floor: Floor, log: Any) ->
     from wallets.selectors import sum_amounts
 
     result = HistoryResult()
-    user = get_user_model().objects.create_user(
+    users = get_user_model().objects
+    user = users.create_user(
         username="history-holder", email="history@example.com", password="bench-only"
+    )
+    staff = users.create_superuser(
+        username="history-staff", email="staff@example.com", password="bench-only"
     )
     for index, rows in enumerate(sizes):
         log(f"history: writing {rows:,} transactions")
@@ -331,17 +321,33 @@ def run_history(sizes: tuple[int, ...], repeats: int, floor: Floor, log: Any) ->
             )
         )
         log(f"history: measuring {rows:,}")
-        measure_page(user, wallet, repeats, figures)
+        figures.page = pages.wallet_page(user, wallet, repeats)
+        figures.dashboard = pages.staff_dashboard(staff, repeats)
+        figures.export, figures.export_rows = pages.export_start(user, wallet, repeats)
         got = measure_last50(wallet, repeats, figures)
         result.checks.append(
             Check("ours", f"{rows:,}-row wallet: last 50 rows read", got == PAGE, f"got {got}")
         )
+        for name, page in (
+            ("page", figures.page),
+            ("staff dashboard", figures.dashboard),
+            ("export", figures.export),
+        ):
+            result.checks.append(
+                Check(
+                    "ours",
+                    f"{rows:,}-row wallet: {name} answered 200",
+                    page.status == "200",
+                    page.status,
+                )
+            )
+        wanted = min(rows, pages.EXPORT_ROWS)
         result.checks.append(
             Check(
                 "ours",
-                f"{rows:,}-row wallet: page answered 200",
-                figures.page_status == "200",
-                figures.page_status,
+                f"{rows:,}-row wallet: export streamed its first {wanted:,} rows",
+                figures.export_rows == wanted,
+                f"got {figures.export_rows}",
             )
         )
         result.sizes.append(figures)

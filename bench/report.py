@@ -7,6 +7,7 @@ from typing import Any
 from bench.goals import ORDER, fmt, goals, hot_receiver
 from bench.history import HistoryResult
 from bench.invariants import Check
+from bench.pages import EXPORT_ROWS
 from bench.runner import RunReport
 
 STATEMENT_NOTE = (
@@ -161,49 +162,58 @@ def _check_lines(title: str, checks: list[Check]) -> list[str]:
     return lines
 
 
+def _x(ratio: float | None) -> str:
+    return fmt(ratio, 2, "x")
+
+
 def _history_lines(history: HistoryResult) -> list[str]:
     sizes = history.sizes
     rows = [["history of one wallet (ours)", *[f"{s.rows:,} rows" for s in sizes], "ratio"]]
 
-    def ratio(attr: str) -> str:
+    def last50_ratio(attr: str) -> str:
         if len(sizes) < 2:
             return ""
         a, b = getattr(sizes[0], attr), getattr(sizes[-1], attr)
-        return fmt(b / a, 2, "x") if a and b is not None else "—"
+        return _x(b / a if a and b is not None else None)
 
+    ratio = history.ratio
+    for page, title in (
+        ("page", "wallet page"),
+        ("dashboard", "staff dashboard"),
+        ("export", f"export, first {EXPORT_ROWS} rows"),
+    ):
+        figures = [getattr(s, page) for s in sizes]
+        rows += [
+            [f"{title}: database (ms)", *[fmt(f.db_ms, 2) for f in figures], _x(ratio(page))],
+            [f"{title}: queries", *[fmt(f.queries, 0) for f in figures], ""],
+            [f"{title}: slowest query (ms)", *[fmt(f.slowest_ms, 2) for f in figures], ""],
+            [
+                f"{title}: wall time (ms)",
+                *[fmt(f.wall_ms, 1) for f in figures],
+                _x(ratio(page, "wall_ms")),
+            ],
+        ]
     rows.append(
         [
-            "wallet page: database time (ms)",
-            *[fmt(s.page_db_ms, 2) for s in sizes],
-            ratio("page_db_ms"),
+            "last 50 transactions (ms)",
+            *[fmt(s.last50_ms, 3) for s in sizes],
+            last50_ratio("last50_ms"),
         ]
-    )
-    rows.append(["wallet page: queries", *[fmt(s.page_queries, 0) for s in sizes], ""])
-    rows.append(
-        ["wallet page: slowest query (ms)", *[fmt(s.page_slowest_ms, 2) for s in sizes], ""]
-    )
-    rows.append(
-        [
-            "wallet page: wall time (ms)",
-            *[fmt(s.page_wall_ms, 1) for s in sizes],
-            ratio("page_wall_ms"),
-        ]
-    )
-    rows.append(
-        ["last 50 transactions (ms)", *[fmt(s.last50_ms, 3) for s in sizes], ratio("last50_ms")]
     )
     rows.append(
         [
             "last 50 transactions: database (ms)",
             *[fmt(s.last50_db_ms, 3) for s in sizes],
-            ratio("last50_db_ms"),
+            last50_ratio("last50_db_ms"),
         ]
     )
     rows.append(["writing the history (s)", *[fmt(s.build_seconds, 1) for s in sizes], ""])
     lines = _table(rows, right=set(range(1, len(sizes) + 2)))
     lines.append(
-        "Page: GET /wallets/<uuid>/ through django.test.Client as the holder, "
-        "query durations summed with connection.execute_wrapper; medians."
+        "Pages through django.test.Client: GET /wallets/<uuid>/ as the holder, and the "
+        "admin's wallet dashboard as staff; the export: the wallet page's view called "
+        f"with ?_export=csv as the holder, read up to its first {EXPORT_ROWS} rows. Database "
+        "time: query durations summed with connection.execute_wrapper; medians."
     )
     if history.ledger_sum is not None:
         s = history.ledger_sum

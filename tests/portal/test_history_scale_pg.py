@@ -245,3 +245,26 @@ def test_balance_chart_is_exact_and_indexed_at_200k_rows(big):
         wallet=wallet, state="confirmed", resolved_at__isnull=False
     )
     assert confirmed_later.count() > 1000
+
+
+def test_export_starts_streaming_after_reading_only_its_first_chunks_at_200k_rows(big):
+    from bench.pages import _close_keeping_connections, export_response
+    from portal.tables import EXPORT_CHUNK
+
+    url = reverse("portal:wallet", args=[big.wallet_row.uuid])
+    with CaptureQueriesContext(connection) as ctx:
+        response = export_response(big, url)
+        assert response.status_code == 200 and response.streaming
+        lines = 0
+        for chunk in response.streaming_content:
+            lines += chunk.count(b"\n")
+            if lines > 2 * EXPORT_CHUNK + 1:  # the header and two chunks of rows
+                break
+        _close_keeping_connections(response)
+    assert lines > 2 * EXPORT_CHUNK + 1
+    ledger = [q["sql"] for q in ctx.captured_queries if '"wallets_transaction"' in q["sql"]]
+    # A query a chunk, each from where the last ended, none of the whole history.
+    assert len(ledger) >= 3 and all(f"LIMIT {EXPORT_CHUNK}" in sql for sql in ledger), ledger
+    assert '("wallets_transaction"."created_at", "wallets_transaction"."id") <' in ledger[-1]
+    indexes = assert_reads_bounded(ctx.captured_queries)
+    assert "wallets_tx_history" in indexes, indexes

@@ -292,6 +292,33 @@ def test_export_streams_every_filtered_row_in_the_pages_order(alice, bob, alice_
     assert all(row[1] == "deposit" for row in rows)
 
 
+@pytest.mark.parametrize(
+    "sort", ["", "-created_at", "created_at", "-amount", "type"], ids=lambda s: s or "default"
+)
+def test_an_export_read_in_chunks_has_every_row_once_in_the_pages_order(
+    alice, alice_client, monkeypatch, sort
+):
+    from django.utils import timezone
+
+    # Rows that share their moment: only the id tells their order apart.
+    moment = timezone.now()
+    monkeypatch.setattr(timezone, "now", lambda: moment)
+    for index in range(7):
+        alice.deposit(f"{index % 3 + 1}.00", meta={"reference": f"Row {index:02d}"})
+    monkeypatch.undo()
+    for index in range(7, 11):
+        alice.deposit(f"{index % 3 + 1}.00", meta={"reference": f"Row {index:02d}"})
+    query = f"?sort={sort}" if sort else "?"
+    page = alice_client.get(wallet_url(alice.wallet, query + "&per_page=100"))
+    monkeypatch.setattr("portal.tables.EXPORT_CHUNK", 3)
+    export = streamed(alice_client.get(wallet_url(alice.wallet, query + "&_export=csv")))
+    references = [row[6] for row in list(csv.reader(io.StringIO(export)))[1:]]
+    assert len(references) == 12 == len(set(references))  # ten rows and the welcome credit
+    body = page.content.decode()
+    # The page (one query, no chunks) shows the rows in the same order.
+    assert sorted(references, key=lambda ref: body.index(ref)) == references
+
+
 def test_invalid_filter_exports_no_rows(alice, alice_client):
     response = alice_client.get(wallet_url(alice.wallet, "?amount_min=-5&_export=csv"))
     rows = list(csv.reader(io.StringIO(streamed(response))))
