@@ -104,7 +104,7 @@ def export_start(holder: Any, wallet: Any, repeats: int) -> tuple[PageFigures, i
                 if lines > EXPORT_ROWS:  # the header and the rows
                     break
         finally:
-            _close_keeping_connections(response)
+            close_keeping_connections(response)
         got = min(lines - 1, EXPORT_ROWS)
         return response.status_code
 
@@ -120,7 +120,7 @@ def export_response(user: Any, url: str) -> Any:
     return match.func(request, *match.args, **match.kwargs)
 
 
-def _close_keeping_connections(response: Any) -> None:
+def close_keeping_connections(response: Any) -> None:
     """End a streamed response read in part: closing it finishes the request,
     which must not also close the database connection the next one reuses
     (the test client does the same for the responses it reads)."""

@@ -248,7 +248,7 @@ def test_balance_chart_is_exact_and_indexed_at_200k_rows(big):
 
 
 def test_export_starts_streaming_after_reading_only_its_first_chunks_at_200k_rows(big):
-    from bench.pages import _close_keeping_connections, export_response
+    from bench.pages import close_keeping_connections, export_response
     from portal.tables import EXPORT_CHUNK
 
     url = reverse("portal:wallet", args=[big.wallet_row.uuid])
@@ -260,7 +260,7 @@ def test_export_starts_streaming_after_reading_only_its_first_chunks_at_200k_row
             lines += chunk.count(b"\n")
             if lines > 2 * EXPORT_CHUNK + 1:  # the header and two chunks of rows
                 break
-        _close_keeping_connections(response)
+        close_keeping_connections(response)
     assert lines > 2 * EXPORT_CHUNK + 1
     ledger = [q["sql"] for q in ctx.captured_queries if '"wallets_transaction"' in q["sql"]]
     # A query a chunk, each from where the last ended, none of the whole history.
