@@ -23,7 +23,7 @@ from portal.activity import (
     purchase_of,
     transaction_reference,
 )
-from portal.keyset import in_chunks
+from wallets.keyset import in_chunks
 from portal.selectors import count_up_to
 from portal.templatetags.portal_money import money, plain_amount, signed_money
 from wallets.swappable import get_transaction_model
@@ -91,7 +91,7 @@ class _Echo:
 
 def csv_lines(table: tables.Table) -> Iterator[str]:
     """The table's exported columns as CSV, a line at a time: the rows come from the
-    database in chunks (``portal.keyset.in_chunks``), so a long history never sits
+    database in chunks (``wallets.keyset.in_chunks``), so a long history never sits
     in memory, and in the table's ``indexed_order`` its first rows come as soon
     at any length. ``table`` is configured (sorted) and not paginated."""
     writer = csv.writer(_Echo())
@@ -136,7 +136,7 @@ class TransactionTable(BaseHtmxTable):
     # Every order ends with the id, so rows that tie never move between pages; newest
     # first is exactly the history index's order.
     # The order the history index serves (either way): an export in it is read a
-    # chunk at a time from where the last chunk ended (portal.keyset).
+    # chunk at a time from where the last chunk ended (wallets.keyset).
     indexed_order = ("created_at", "id")
     created_at = tables.DateTimeColumn(
         verbose_name="Time", format="Y-m-d H:i", order_by=("created_at", "id")

@@ -3,6 +3,9 @@ the dashboard and the audit log, and list queries that do not grow with the ledg
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
@@ -181,6 +184,36 @@ def test_audit_log_is_read_only_and_exports_csv(admin_staff_client, admin_staff,
     assert header.startswith("created_at,actor_label,action")
     assert "boss@example.com,freeze" in row and "'=HYPERLINK(1)" in row
     assert str(holder.wallet.uuid) in row and "10.0.0.1" in row
+
+
+@pytest.mark.parametrize("order", ["", "1", "-1"], ids=["log order", "oldest", "newest"])
+def test_audit_export_read_in_chunks_has_every_entry_once_in_the_lists_order(
+    admin_staff_client, admin_staff, holder, monkeypatch, order
+):
+    from django.utils import timezone
+
+    moment = timezone.now()
+    for index in range(7):
+        if index < 4:  # entries that share their moment: only the id orders them
+            monkeypatch.setattr(timezone, "now", lambda: moment)
+        else:
+            monkeypatch.undo()
+        wallet_service().rename(
+            holder.wallet, f"Name {index}", actor=StaffActor(admin_staff, f"Reason {index}")
+        )
+    query = {"o": order} if order else {}
+    # The change list's rows, read in one query.
+    request = RequestFactory().get(AUDIT_URL, query)
+    request.user = admin_staff
+    audit_admin = admin.site._registry[AuditEntry]
+    listed = audit_admin.get_changelist_instance(request).get_queryset(request)
+    expected = [entry.reason for entry in listed]
+    monkeypatch.setattr("wallets.admin.export.EXPORT_CHUNK", 3)
+    response = admin_staff_client.get(f"{AUDIT_URL}export/", query)
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    reasons = [row["reason"] for row in rows]
+    assert len(reasons) == 7 == len(set(reasons))
+    assert reasons == expected
 
 
 def test_audit_export_needs_its_permission(holder):
