@@ -23,9 +23,9 @@ from portal.activity import (
     purchase_of,
     transaction_reference,
 )
-from wallets.keyset import in_chunks
 from portal.selectors import count_up_to
 from portal.templatetags.portal_money import money, plain_amount, signed_money
+from wallets.keyset import in_chunks
 from wallets.swappable import get_transaction_model
 
 Transaction = get_transaction_model()

@@ -2,8 +2,8 @@
 
 ``QuerySet.iterator()`` on PostgreSQL outside a transaction declares a ``WITH
 HOLD`` cursor, and PostgreSQL copies every row of such a cursor before the
-first one is read: a million-row history took seconds before its first row,
-and a longer one would pass the statement timeout. Here each chunk is the
+first one is read: a million-row history waits over a second for its first
+row, and a longer one passes the statement timeout. Here each chunk is the
 next ``size`` rows after the last one read, by a row comparison on the
 queryset's own order (``(created_at, id) < (…, …)``), which the index serving
 that order answers directly: the first row costs the same at any length,
