@@ -290,7 +290,7 @@ def row_reader(fields: Sequence[models.Field], connection: Any, *, copy: bool = 
     _, read_all, automatic, converted, json_text = plan
     single = len(fields) == 1
     now = timezone.now()
-    dumped = _JsonText()
+    dumped = _JsonText() if json_text else None
 
     def read(row: models.Model) -> list[Any]:
         for attname in automatic:
@@ -301,8 +301,9 @@ def row_reader(fields: Sequence[models.Field], connection: Any, *, copy: bool = 
             # Most optional columns of a new ledger row are empty: nothing to convert.
             if value is not None:
                 values[index] = field.get_db_prep_save(value, connection)
-        for index in json_text:
-            values[index] = dumped(values[index])
+        if dumped is not None:
+            for index in json_text:
+                values[index] = dumped(values[index])
         return values
 
     return read
