@@ -327,8 +327,12 @@ def count_up_to(rows: QuerySet, limit: int) -> int:
     """How many rows there are, counting no further than ``limit + 1``.
 
     One bounded COUNT: a history of a million rows costs what one of ``limit`` does,
-    and a result above ``limit`` means "more than ``limit``"."""
-    return rows.order_by().values("pk")[: limit + 1].count()
+    and a result above ``limit`` means "more than ``limit``". It counts in the rows'
+    own order, for a history the history index's: without one, PostgreSQL may count
+    a wallet's rows by scanning the table from its start, and a wallet whose rows
+    are its newest (a merchant that joined last year) would then read the whole
+    table before its first."""
+    return rows.values("pk")[: limit + 1].count()
 
 
 def pending_transaction_for_user(user: User, tx_uuid: Any, *, spend: bool = False) -> Transaction:

@@ -268,3 +268,22 @@ def test_export_starts_streaming_after_reading_only_its_first_chunks_at_200k_row
     assert '("wallets_transaction"."created_at", "wallets_transaction"."id") <' in ledger[-1]
     indexes = assert_reads_bounded(ctx.captured_queries)
     assert "wallets_tx_history" in indexes, indexes
+
+
+def test_a_wallet_whose_rows_end_the_table_is_counted_through_the_index(db):
+    """A merchant that joined last: its 20,000 rows come after 200,000 of others in
+    the table, the layout in which a capped count by sequential scan reads every
+    other row before its first."""
+    earlier = make_user("earlier", "Early", "Bird")
+    fill_history(earlier.get_wallet("default"))
+    merchant = make_user("newcomer", "New", "Comer")
+    fill_history(merchant.get_wallet("default"), rows=20_000)
+    client = Client()
+    client.force_login(merchant)
+    url = reverse("portal:wallet", args=[merchant.get_wallet("default").uuid])
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    (count,) = count_queries(ctx.captured_queries)
+    assert "LIMIT 1001" in count
+    indexes = assert_reads_bounded([{"sql": count}])
+    assert indexes == {"wallets_tx_history"}, indexes
