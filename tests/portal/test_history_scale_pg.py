@@ -290,3 +290,16 @@ def test_a_wallet_whose_rows_end_the_table_is_counted_through_the_index(db):
         indexes = assert_reads_bounded(ctx.captured_queries)
         assert assert_reads_bounded([{"sql": count}]) == {"wallets_tx_history"}, query
         assert "wallets_tx_history" in indexes, (query, indexes)
+    staff = make_user("staffer")
+    staff.is_staff = True
+    staff.save(update_fields=["is_staff"])
+    staff_client = Client()
+    staff_client.force_login(staff)
+    wallet_uuid = merchant.get_wallet("default").uuid
+    for page_client, page in (
+        (staff_client, reverse("staff:wallet", args=[wallet_uuid]) + "?page=2"),
+        (client, reverse("portal:dashboard")),
+    ):
+        with CaptureQueriesContext(connection) as ctx:
+            assert page_client.get(page).status_code == 200, page
+        assert_reads_bounded(ctx.captured_queries)
