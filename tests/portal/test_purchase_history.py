@@ -151,3 +151,33 @@ def test_history_query_count_does_not_grow_with_purchases(alice, course, alice_c
     many, shown = queries()
     assert shown == 21
     assert many == few
+
+
+def test_the_export_reads_each_cell_as_django_tables2_does(
+    alice, bob, purchase, alice_client, monkeypatch
+):
+    """Every kind of row (a purchase and its refund, a transfer and its refund, a
+    reference, pending rows with no balance after): the export reads its cells
+    straight from the table's value methods, and writes what django-tables2's own
+    cell reading writes."""
+    from wallets.services import transfer_service, wallet_service
+
+    purchase_service().refund(purchase, "15.00")
+    transfer = alice.transfer(bob, "12.50", meta={"note": "=SUM(A1)"})
+    transfer_service().refund(transfer, "2.50")
+    alice.deposit("3.00", meta={"reference": "Invoice 7"})
+    wallet_service().deposit(alice.wallet, "4.00", confirmed=False)
+    wallet_service().withdraw(alice.wallet, "1.00", confirmed=False)
+    from portal.tables import TransactionTable, _direct_reader
+
+    table = TransactionTable(data=[])
+    exported = [c for c in table.columns.iterall() if not c.column.exclude_from_export]
+    assert all(_direct_reader(table, column) for column in exported)
+    url = wallet_url(alice.wallet, "?_export=csv")
+    direct = text(alice_client.get(url))
+    monkeypatch.setattr("portal.tables._direct_reader", lambda table, column: None)
+    through_tables2 = text(alice_client.get(url))
+    rows = list(csv.reader(io.StringIO(direct)))
+    assert len(rows) == 9  # the header, the welcome credit and seven rows
+    assert any(row[4] == "" for row in rows[1:])  # a pending row has no balance after
+    assert direct == through_tables2
