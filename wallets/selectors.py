@@ -16,6 +16,7 @@ from django.utils import timezone
 from wallets.amounts import exact
 from wallets.holders import holder_filter, wallets_of
 from wallets.models import TransferHold
+from wallets.prepared import statement_cursor
 from wallets.row_reads import newest_rows
 from wallets.sums import text_sum, text_sums_by, uses_text_amounts
 from wallets.swappable import get_transaction_model, get_transfer_model, get_wallet_model
@@ -28,12 +29,13 @@ Transfer = get_transfer_model()
 def stored_balance(holder: Any, slug: str) -> Decimal:
     """The stored balance of ``holder``'s wallet ``slug`` (0 if it was never opened).
 
-    Plain SQL over the holder-and-slug unique index: ``holder.balance`` runs on
-    every page, and building the ORM query costs more than running it."""
+    Plain SQL over the holder-and-slug unique index, prepared once per
+    connection (``wallets.prepared``): ``holder.balance`` runs on every page,
+    and building the ORM query costs more than running it."""
     key = holder_filter(holder)
     using = router.db_for_read(Wallet)
     connection = connections[using]
-    with connection.cursor() as cursor:
+    with statement_cursor(connection) as cursor:
         cursor.execute(
             f"SELECT balance FROM {Wallet._meta.db_table} "
             "WHERE holder_type_id = %s AND holder_id = %s AND slug = %s",
