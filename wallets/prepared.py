@@ -4,9 +4,9 @@ Django's psycopg cursors bind parameters on the client: every statement
 reaches PostgreSQL as new text, to be parsed and planned again. For a
 one-statement deposit that was about half of the server's time. The few
 statements the engine runs on every operation (``wallets.one_statement``,
-``wallets.one_statement_transfer``, the newest-rows read) are instead sent
-with server-side binding and prepared by psycopg the first time a connection
-runs them; psycopg keeps at most ``prepared_max`` of them per connection and
+``wallets.one_statement_transfer``, the newest-rows read, ``holder.balance``)
+are instead sent with server-side binding and prepared by psycopg the first
+time a connection runs them; psycopg keeps at most ``prepared_max`` of them per connection and
 starts again after a rollback or a schema change on that connection. A
 migration elsewhere that changes the type of a column they return makes
 PostgreSQL refuse their plans; outside a transaction the statements are then
