@@ -6,9 +6,9 @@ one-statement deposit that was about half of the server's time. The few
 statements the engine runs on every operation (``wallets.one_statement``,
 ``wallets.one_statement_transfer``, the newest-rows read, ``holder.balance``)
 are instead sent with server-side binding and prepared by psycopg the first
-time a connection runs them; psycopg keeps at most ``prepared_max`` of them per connection and
-starts again after a rollback or a schema change on that connection. A
-migration elsewhere that changes the type of a column they return makes
+time a connection runs them; psycopg keeps at most ``prepared_max`` of them
+per connection and starts again after a rollback or a schema change on that
+connection. A migration elsewhere that changes the type of a column they return makes
 PostgreSQL refuse their plans; outside a transaction the statements are then
 prepared again (:class:`PreparedCursor`). One cursor per connection sends
 them (:class:`KeptCursor`).
