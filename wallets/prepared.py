@@ -8,10 +8,10 @@ statements the engine runs on every operation (``wallets.one_statement``,
 are instead sent with server-side binding and prepared by psycopg the first
 time a connection runs them; psycopg keeps at most ``prepared_max`` of them
 per connection and starts again after a rollback or a schema change on that
-connection. A migration elsewhere that changes the type of a column they return makes
-PostgreSQL refuse their plans; outside a transaction the statements are then
-prepared again (:class:`PreparedCursor`). One cursor per connection sends
-them (:class:`KeptCursor`).
+connection. A migration elsewhere that changes the type of a column they
+return makes PostgreSQL refuse their plans; outside a transaction the
+statements are then prepared again (:class:`PreparedCursor`). One cursor per
+connection sends them (:class:`KeptCursor`).
 
 This follows the connection's own ``prepare_threshold``, the psycopg option a
 site sets in ``DATABASES[...]["OPTIONS"]``: ``None`` (Django's default, and
