@@ -313,7 +313,7 @@ def test_an_export_read_in_chunks_has_every_row_once_in_the_pages_order(
     monkeypatch.setattr("portal.tables.EXPORT_CHUNK", 3)
     export = streamed(alice_client.get(wallet_url(alice.wallet, query + "&_export=csv")))
     references = [row[6] for row in list(csv.reader(io.StringIO(export)))[1:]]
-    assert len(references) == 12 == len(set(references))  # ten rows and the welcome credit
+    assert len(references) == 12 == len(set(references))  # eleven rows and the welcome credit
     body = page.content.decode()
     # The page (one query, no chunks) shows the rows in the same order.
     assert sorted(references, key=lambda ref: body.index(ref)) == references
