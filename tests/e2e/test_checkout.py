@@ -71,6 +71,15 @@ def receiver():
     r.close()
 
 
+def text_edge(locator, side: str) -> float:
+    """Where the element's text starts ("left") or ends ("right") on the page."""
+    return locator.evaluate(
+        "(element, side) => { const range = document.createRange();"
+        " range.selectNodeContents(element); return range.getBoundingClientRect()[side]; }",
+        side,
+    )
+
+
 def demo_merchant_with_webhook(receiver) -> WebhookEndpoint:
     merchant, _ = Organization.objects.get_or_create(
         slug="demo-merchant", defaults={"name": "Demo Shop", "kind": "merchant"}
@@ -120,6 +129,12 @@ def test_hosted_checkout_shows_and_charges_the_fee(page, two_sites, customer, se
     expect(page.get_by_test_id("fee-total")).to_have_text("25.60 USD")
     expect(page.get_by_test_id("balance-after").first).to_have_text("191.90")
     expect(page.get_by_test_id("pay")).to_have_text("Pay 25.60 USD")
+    # The totals line up with the items' columns: names on one left edge, amounts
+    # on one right edge.
+    cells = page.locator("table tbody td")
+    label, amount = page.get_by_text("Total", exact=True), page.get_by_test_id("total")
+    assert abs(text_edge(cells.first, "left") - text_edge(label, "left")) < 1
+    assert abs(text_edge(cells.last, "right") - text_edge(amount, "right")) < 1
     assert_no_serious_a11y_violations(axe, page)
     screenshots_at_both_widths(page, "checkout-fee")
     page.get_by_test_id("pay").click()
