@@ -92,13 +92,10 @@ class HistoryResult:
         large = getattr(getattr(self.sizes[-1], page), figure)
         return None if not small or large is None else large / small
 
-    def page_ratio(self) -> float | None:
-        return self.ratio("page")
-
     def as_dict(self) -> dict:
         return {
             "sizes": [s.as_dict() for s in self.sizes],
-            "page_db_ratio_large_over_small": self.page_ratio(),
+            "page_db_ratio_large_over_small": self.ratio("page"),
             "ledger_sum": self.ledger_sum.as_dict() if self.ledger_sum else None,
             "invariants": [c.as_dict() for c in self.checks],
         }

@@ -91,7 +91,7 @@ class _Echo:
         return value
 
 
-def csv_lines(table: tables.Table) -> Iterator[str]:
+def csv_lines(table: BaseHtmxTable) -> Iterator[str]:
     """The table's exported columns as CSV, a line at a time: the rows come from the
     database in chunks (``wallets.keyset.in_chunks``), so a long history never sits
     in memory, and in the table's ``indexed_order`` its first rows come as soon
@@ -105,8 +105,7 @@ def csv_lines(table: tables.Table) -> Iterator[str]:
         _direct_reader(table, column) or _bound_row_reader(table, column) for column in columns
     ]
     records: QuerySet = table.data.data  # the filtered rows, in the table's order
-    indexed = getattr(table, "indexed_order", ())
-    for record in in_chunks(records, EXPORT_CHUNK, indexed=indexed):
+    for record in in_chunks(records, EXPORT_CHUNK, indexed=table.indexed_order):
         yield writer.writerow(
             [
                 escape_spreadsheet_cell(force_str(read(record), strings_only=True))
@@ -131,13 +130,12 @@ def _direct_reader(table: tables.Table, bound_column: Any) -> CellReader | None:
     if not empty:
         return method
     model = table._meta.model
+    if model is None:
+        return None
     try:
-        field = model._meta.get_field(str(bound_column.accessor)) if model else None
+        attname = model._meta.get_field(str(bound_column.accessor)).attname
     except FieldDoesNotExist:
         return None
-    if field is None:
-        return None
-    attname = field.attname
 
     def read(record: Any) -> Any:
         return None if getattr(record, attname) in empty else method(record)
@@ -159,6 +157,11 @@ def csv_response(lines: Iterator[str], filename: str) -> StreamingHttpResponse:
 class BaseHtmxTable(tables.Table):
     """Sort and page links swap the table in place with htmx and push the URL."""
 
+    # The order (field names, the primary key last) an index serves either way:
+    # a CSV export in it is read a chunk at a time from where the last chunk
+    # ended (wallets.keyset); in any other, by one query. None by default.
+    indexed_order: tuple[str, ...] = ()
+
     class Meta:
         template_name = "portal/tables/bootstrap5_htmx.html"
         attrs = {"class": "table table-sm align-middle"}
@@ -172,9 +175,7 @@ class BaseHtmxTable(tables.Table):
 class TransactionTable(BaseHtmxTable):
     # Every order ends with the id, so rows that tie never move between pages; newest
     # first is exactly the history index's order.
-    # The order the history index serves (either way): an export in it is read a
-    # chunk at a time from where the last chunk ended (wallets.keyset).
-    indexed_order = ("created_at", "id")
+    indexed_order = ("created_at", "id")  # the history index's
     created_at = tables.DateTimeColumn(
         verbose_name="Time", format="Y-m-d H:i", order_by=("created_at", "id")
     )
