@@ -15,6 +15,7 @@ A signal queued outside any operation gets its own ``on_commit`` hook.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,12 +31,56 @@ CONFIRMED = get_transaction_model().State.CONFIRMED
 logger = logging.getLogger(__name__)
 
 
+Send = tuple[Signal, type, dict[str, Any]]
+
+
+# The per-row signals of a batch of new rows are made only when sent, and only
+# if the signal has receivers: a bulk operation queues thousands of rows, and
+# most setups listen to ``operation_committed`` alone.
+
+
+@dataclass
+class _EachTransaction:
+    """``transaction_created`` for each row, ``balance_changed`` for each confirmed one."""
+
+    rows: list[Any]
+    confirmed: list[bool]  # as each row was when queued
+
+    def sends(self) -> Iterator[Send]:
+        created, changed = signals.transaction_created, signals.balance_changed
+        created_heard, changed_heard = bool(created.receivers), bool(changed.receivers)
+        for tx, confirmed in zip(self.rows, self.confirmed, strict=True):
+            if created_heard:
+                yield created, type(tx), {"transaction": tx}
+            if confirmed and changed_heard:
+                yield changed, Wallet, {"wallet": tx.wallet, "transaction": tx}
+
+
+@dataclass
+class _EachTransfer:
+    """``transfer_completed`` for each transfer."""
+
+    rows: list[Any]
+
+    def sends(self) -> Iterator[Send]:
+        completed = signals.transfer_completed
+        if not completed.receivers:
+            return
+        for transfer in self.rows:
+            kwargs = {
+                "transfer": transfer,
+                "from_wallet": transfer.from_wallet,
+                "to_wallet": transfer.to_wallet,
+            }
+            yield completed, type(transfer), kwargs
+
+
 @dataclass
 class Outbox:
     """What one operation will announce once its transaction commits."""
 
     operation: str
-    sends: list[tuple[Signal, type, dict[str, Any]]] = field(default_factory=list)
+    sends: list[Send | _EachTransaction | _EachTransfer] = field(default_factory=list)
     transactions: list[Any] = field(default_factory=list)
     transfers: list[Any] = field(default_factory=list)
 
@@ -43,8 +88,10 @@ class Outbox:
         return not (self.sends or self.transactions or self.transfers)
 
     def send_all(self) -> None:
-        for signal, sender, kwargs in self.sends:
-            _send(signal, sender, kwargs)
+        for queued in self.sends:
+            each = (queued,) if isinstance(queued, tuple) else queued.sends()
+            for signal, sender, kwargs in each:
+                _send(signal, sender, kwargs)
         if self.transactions or self.transfers:
             _send(
                 signals.operation_committed,
@@ -101,28 +148,13 @@ def queue_transactions(transactions: list[Any]) -> None:
     """``transaction_created`` for each new ledger row, and ``balance_changed``
     for each confirmed one; the rows also go to ``operation_committed``."""
     outbox = _current()
-    sends = outbox.sends
-    for tx in transactions:
-        sends.append((signals.transaction_created, type(tx), {"transaction": tx}))
-        if tx.state == CONFIRMED:
-            changed = {"wallet": tx.wallet, "transaction": tx}
-            sends.append((signals.balance_changed, Wallet, changed))
+    confirmed = [tx.state == CONFIRMED for tx in transactions]
+    outbox.sends.append(_EachTransaction(transactions, confirmed))
     outbox.transactions.extend(transactions)
 
 
 def queue_transfers(transfers: list[Any]) -> None:
     """``transfer_completed`` for each new transfer; they also go to ``operation_committed``."""
     outbox = _current()
-    for transfer in transfers:
-        outbox.sends.append(
-            (
-                signals.transfer_completed,
-                type(transfer),
-                {
-                    "transfer": transfer,
-                    "from_wallet": transfer.from_wallet,
-                    "to_wallet": transfer.to_wallet,
-                },
-            )
-        )
+    outbox.sends.append(_EachTransfer(transfers))
     outbox.transfers.extend(transfers)

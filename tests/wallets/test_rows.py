@@ -1,6 +1,7 @@
 """New ledger rows built and inserted off the ORM's slow path, yet as the ORM would."""
 
 import os
+import pickle
 import uuid
 from decimal import Decimal
 
@@ -156,6 +157,13 @@ def test_random_uuids_are_version_4_and_never_repeat():
     assert len(set(drawn)) == 5000
     assert {u.version for u in drawn} == {4}
     assert {u.variant for u in drawn} == {uuid.RFC_4122}
+    # Each is the UUID its text, its bytes and a pickle make: equal, same hash.
+    for made in drawn[:200]:
+        pickled = pickle.loads(pickle.dumps(made))
+        remade = (uuid.UUID(str(made)), uuid.UUID(bytes=made.bytes), pickled)
+        for again in remade:
+            assert again == made and hash(again) == hash(made) and again.int == made.int
+        assert made.is_safe is uuid.SafeUUID.unknown
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")

@@ -138,3 +138,45 @@ def test_each_committed_operation_is_announced_once_with_what_it_wrote(
         ("transfer", [transfer.withdraw_id, transfer.deposit_id], [transfer.pk]),
         ("deposit", [pending.pk], []),
     ]
+
+
+def listening_to(signal, events):
+    def handler(sender, **kwargs):
+        events.append((sender, kwargs))
+
+    signal.connect(handler, weak=False)
+    return handler
+
+
+def test_a_row_sends_only_the_signals_that_have_receivers(
+    alice, bob, django_capture_on_commit_callbacks
+):
+    alice.deposit(10)
+    bob.wallet  # noqa: B018
+    changed = []
+    handler = listening_to(signals.balance_changed, changed)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            transfer = alice.transfer(bob, 4)
+    finally:
+        signals.balance_changed.disconnect(handler)
+    assert [(kwargs["wallet"], kwargs["transaction"]) for _, kwargs in changed] == [
+        (alice.wallet, transfer.withdraw),
+        (bob.wallet, transfer.deposit),
+    ]
+    assert [kwargs["wallet"].balance for _, kwargs in changed] == [6, 4]
+
+
+def test_a_queued_row_is_announced_as_it_was_when_queued(
+    alice, received, django_capture_on_commit_callbacks
+):
+    from wallets import outbox
+    from wallets.ledger import entry
+    from wallets.rows import insert_rows
+
+    wallet = alice.wallet
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        pending = insert_rows([entry(wallet, 5, confirmed=False)])[0]
+        outbox.queue_transactions([pending])
+        pending.state = Transaction.State.CONFIRMED  # changed after it was queued
+    assert names(received) == ["transaction_created"]
