@@ -29,7 +29,8 @@ from wallets.ledger import (
 )
 from wallets.locking import locking_by_update
 from wallets.prepared import statement_cursor
-from wallets.rows import insert_rows, relate, row_reader
+from wallets.row_values import row_reader
+from wallets.rows import insert_rows, relate
 from wallets.swappable import get_transaction_model, get_transfer_model, get_wallet_model
 
 Wallet = get_wallet_model()

@@ -9,12 +9,11 @@ take a value, which a default, which convert before they are sent.
 from __future__ import annotations
 
 import functools
-import json
-import operator
 import os
 import threading
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -22,7 +21,8 @@ from django.db import connections, models, router
 from django.db.models.base import ModelState
 from django.db.models.signals import ModelSignal, post_init, pre_init
 from django.dispatch.dispatcher import NO_RECEIVERS
-from django.utils import timezone
+
+from wallets.row_values import row_reader
 
 M = TypeVar("M", bound=models.Model)
 
@@ -30,23 +30,6 @@ INSERT_CHUNK = 1000
 # From this many rows on, PostgreSQL gets the rows by COPY, with ids drawn from
 # the table's sequence first: no statement text grows with the batch.
 COPY_FROM = 20
-
-# Columns whose Python values psycopg sends as they are: the ORM's conversion
-# would hand them back unchanged, one call per cell.
-PLAIN_ON_POSTGRES = frozenset(
-    {
-        "AmountField",
-        "BigAutoField",
-        "CharField",
-        "DateTimeField",
-        "DecimalField",
-        "ForeignKey",
-        "OneToOneField",
-        "PositiveIntegerField",
-        "TextField",
-        "UUIDField",
-    }
-)
 
 
 class _RandomUUIDs(threading.local):
@@ -217,145 +200,87 @@ def insert_rows(rows: list[M]) -> list[M]:
 
     What ``bulk_create`` does, without rebuilding the ORM's statement each time:
     every money path inserts its ledger rows here. ``INSERT … RETURNING id``,
-    1,000 rows a statement; on PostgreSQL a large batch is one COPY. No
-    ``save()`` signals, as with ``bulk_create``; ledger rows have none."""
+    1,000 rows a statement; on PostgreSQL a large batch is one COPY
+    (:func:`row_stream`). No ``save()`` signals, as with ``bulk_create``;
+    ledger rows have none."""
     if not rows:
         return rows
-    meta = rows[0]._meta
-    using = router.db_for_write(type(rows[0]))
+    model = type(rows[0])
+    if streams(model, len(rows)):
+        with row_stream(model, len(rows)) as add:
+            for row in rows:
+                add(row)
+        return rows
+    using = router.db_for_write(model)
     connection = connections[using]
+    meta = model._meta
     fields = [f for f in meta.concrete_fields if not f.primary_key]
-    copy = connection.vendor == "postgresql" and len(rows) >= COPY_FROM
-    read = row_reader(fields, connection, copy=copy)
+    read = row_reader(fields, connection)
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    one_row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     with connection.cursor() as cursor:
-        if copy:
-            _copy_rows(cursor, connection, meta, fields, rows, read)
-        else:
-            _insert_rows(cursor, connection, meta, fields, rows, read)
-    for row in rows:
-        row._state.adding, row._state.db = False, using
+        for start in range(0, len(rows), INSERT_CHUNK):
+            chunk = rows[start : start + INSERT_CHUNK]
+            params = [value for row in chunk for value in read(row)]
+            cursor.execute(
+                f"INSERT INTO {meta.db_table} ({columns}) VALUES "
+                f"{', '.join([one_row] * len(chunk))} RETURNING {meta.pk.column}",
+                params,
+            )
+            for row, (pk,) in zip(chunk, cursor.fetchall(), strict=True):
+                row.pk = pk
+                row._state.adding, row._state.db = False, using
     return rows
 
 
-Reader = Callable[[models.Model], list[Any]]
+def streams(model: type[models.Model], count: int) -> bool:
+    """Whether ``count`` new rows of ``model`` go to the database by
+    :func:`row_stream`: on PostgreSQL, from :data:`COPY_FROM` rows on."""
+    connection = connections[router.db_for_write(model)]
+    return connection.vendor == "postgresql" and count >= COPY_FROM
 
 
-def _insert_rows(
-    cursor: Any, connection: Any, meta: Any, fields: list, rows: list, read: Reader
-) -> None:
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    one_row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    for start in range(0, len(rows), INSERT_CHUNK):
-        chunk = rows[start : start + INSERT_CHUNK]
-        params = [value for row in chunk for value in read(row)]
-        cursor.execute(
-            f"INSERT INTO {meta.db_table} ({columns}) VALUES "
-            f"{', '.join([one_row] * len(chunk))} RETURNING {meta.pk.column}",
-            params,
-        )
-        for row, (pk,) in zip(chunk, cursor.fetchall(), strict=True):
-            row.pk = pk
+@contextmanager
+def row_stream(model: type[M], count: int) -> Iterator[Callable[[M], M]]:
+    """PostgreSQL: one COPY into ``model``'s table, open while the caller makes
+    up to ``count`` new rows. ``add(row)`` gives the row its id and sends it.
 
-
-def _copy_rows(
-    cursor: Any, connection: Any, meta: Any, fields: list, rows: list, read: Reader
-) -> None:
+    The ids are drawn from the table's sequence before the COPY starts. The
+    database takes the rows in as they arrive, while Python makes the next
+    ones. No statement can run inside the block: one raises RuntimeError.
+    An exception inside the block cancels the COPY, which fails the
+    transaction; ids left over are gaps in the sequence, as a rollback
+    leaves."""
+    using = router.db_for_write(model)
+    connection = connections[using]
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    read = row_reader(fields, connection, copy=True)
     pk = meta.pk.column
-    # The sequence is looked up once, in the FROM clause: as nextval()'s
-    # argument it would be looked up again for every row, at 4 times the cost.
-    cursor.execute(
-        "SELECT nextval(sequence) FROM generate_series(1, %s), "
-        "(SELECT pg_get_serial_sequence(%s, %s)::regclass AS sequence) AS serial",
-        [len(rows), meta.db_table, pk],
-    )
-    for row, (new_id,) in zip(rows, cursor.fetchall(), strict=True):
-        row.pk = new_id
     columns = ", ".join(connection.ops.quote_name(c) for c in [pk, *(f.column for f in fields)])
-    with cursor.copy(f"COPY {meta.db_table} ({columns}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row([row.pk, *read(row)])
+    with connection.cursor() as cursor:
+        # The sequence is looked up once, in the FROM clause: as nextval()'s
+        # argument it would be looked up again for every row, at 4 times the cost.
+        cursor.execute(
+            "SELECT nextval(sequence) FROM generate_series(1, %s), "
+            "(SELECT pg_get_serial_sequence(%s, %s)::regclass AS sequence) AS serial",
+            [count, meta.db_table, pk],
+        )
+        ids = iter([new_id for (new_id,) in cursor.fetchall()])
+        with cursor.copy(f"COPY {meta.db_table} ({columns}) FROM STDIN") as copy:
+
+            def add(row: M) -> M:
+                row.pk = next(ids, None)
+                if row.pk is None:
+                    raise ValueError(f"The stream was opened for {count} rows.")
+                copy.write_row([row.pk, *read(row)])
+                row._state.adding, row._state.db = False, using
+                return row
+
+            # A query here would wait forever on the connection the COPY holds.
+            with connection.execute_wrapper(_no_statement_mid_copy):
+                yield add
 
 
-class _JsonText:
-    """The text of a batch's JSON values, as the ORM's ``json.dumps`` makes
-    it, once for each object: the rows of one bulk item (a transfer and its
-    two legs) share their ``meta``, and most are empty."""
-
-    def __init__(self) -> None:
-        self.dumped: dict[int, tuple[Any, str | None]] = {}
-
-    def __call__(self, value: Any) -> str | None:
-        if value is None:
-            return None
-        if type(value) is dict and not value:
-            return "{}"
-        known = self.dumped.get(id(value))
-        if known is not None and known[0] is value:
-            return known[1]
-        text = json.dumps(value)
-        # The value is kept with its text, so its id cannot be reused meanwhile.
-        self.dumped[id(value)] = (value, text)
-        return text
-
-
-def row_reader(fields: Sequence[models.Field], connection: Any, *, copy: bool = False) -> Reader:
-    """How a new row's column values are read off it, as query parameters.
-
-    One ``attrgetter`` reads every column; only the columns the database needs
-    converted go through their field. ``auto_now``/``auto_now_add`` columns get
-    the same moment for every row of the statement, as one ``save()`` would.
-    ``copy``: the values go to a PostgreSQL COPY, which takes a JSON column's
-    text, so plain JSON fields are dumped once for each object (:class:`_JsonText`)."""
-    key = (tuple(map(id, fields)), connection.vendor, copy)
-    plan = _reader_plans.get(key)
-    if plan is None:
-        plan = _reader_plans[key] = _reader_plan(fields, connection.vendor, copy)
-    _, read_all, automatic, converted, json_text = plan
-    single = len(fields) == 1
-    now = timezone.now()
-    dumped = _JsonText() if json_text else None
-
-    def read(row: models.Model) -> list[Any]:
-        for attname in automatic:
-            setattr(row, attname, now)
-        values = [read_all(row)] if single else list(read_all(row))
-        for index, field in converted:
-            value = values[index]
-            # Most optional columns of a new ledger row are empty: nothing to convert.
-            if value is not None:
-                values[index] = field.get_db_prep_save(value, connection)
-        if dumped is not None:
-            for index in json_text:
-                values[index] = dumped(values[index])
-        return values
-
-    return read
-
-
-# row_reader's plans, by the identity of the fields and the database vendor.
-# Each plan holds its fields, so no other object can take their ids.
-_reader_plans: dict[tuple, tuple] = {}
-
-
-def _reader_plan(fields: Sequence[models.Field], vendor: str, copy: bool) -> tuple:
-    """What :func:`row_reader` works out once for a list of fields."""
-    read_all = operator.attrgetter(*(f.attname for f in fields))
-    automatic = tuple(
-        f.attname
-        for f in fields
-        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
-    )
-    postgres = vendor == "postgresql"
-    # Plain JSON fields: what the ORM sends is json.dumps of the value.
-    json_text = tuple(
-        index
-        for index, field in enumerate(fields)
-        if copy and postgres and type(field) is models.JSONField and field.encoder is None
-    )
-    converted = tuple(
-        (index, field)
-        for index, field in enumerate(fields)
-        if not (postgres and field.get_internal_type() in PLAIN_ON_POSTGRES)
-        and index not in json_text
-    )
-    return tuple(fields), read_all, automatic, converted, json_text
+def _no_statement_mid_copy(*args: Any) -> None:
+    raise RuntimeError("No statement can run while new rows are streamed into a table.")

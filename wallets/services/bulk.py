@@ -20,7 +20,8 @@ any, the batch is set-based.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -42,6 +43,8 @@ from wallets.ledger import (
 )
 from wallets.models import IdempotencyRecord, TransferHold
 from wallets.operations import Context, Operation, run
+from wallets.rows import row_stream, streams
+from wallets.services.moves import receivers_judge_moves
 from wallets.swappable import get_transaction_model, get_transfer_model, get_wallet_model
 
 Wallet = get_wallet_model()
@@ -224,24 +227,21 @@ def bulk_single(items: Iterable[Any], *, withdraw: bool) -> list[Transaction]:
 
     def perform(context: Context) -> list[Transaction]:
         _replay_earlier(checked, operation)
-        new = []
-        for item in checked:
-            if item.replayed:
-                continue
-            wallet = context.wallet(item.wallets[0])
-            try:
-                ensure_active(wallet)
-                if withdraw:
-                    ensure_available(wallet, item.value)
-                pre_signal.send(sender=Wallet, wallet=wallet, amount=item.value, meta=item.meta)
-                item.result = entry(wallet, sign * item.value, meta=item.meta)
-            except WalletError as error:
-                raise _failed(item.index, error) from error
-            new.append(item.result)
-        post_all(new)
+        todo = [item for item in checked if not item.replayed]
+        with _ledger_rows(len(todo), streamed=True) as add:
+            for item in todo:
+                wallet = context.wallet(item.wallets[0])
+                try:
+                    ensure_active(wallet)
+                    if withdraw:
+                        ensure_available(wallet, item.value)
+                    pre_signal.send(sender=Wallet, wallet=wallet, amount=item.value, meta=item.meta)
+                    item.result = add(entry(wallet, sign * item.value, meta=item.meta))
+                except WalletError as error:
+                    raise _failed(item.index, error) from error
         write_balances(*context.locked)
         _remember(checked, operation)
-        announce_transactions(new)
+        announce_transactions([item.result for item in todo])
         return [item.result for item in checked]
 
     return run(
@@ -262,32 +262,32 @@ def bulk_transfer(items: Iterable[Any]) -> list[Transfer | TransferHold]:
 
     def perform(context: Context) -> list[Transfer | TransferHold]:
         _replay_earlier(checked, "transfer")
+        todo = [item for item in checked if not item.replayed]
         pending = []
-        for item in checked:
-            if item.replayed:
-                continue
-            source, destination = (context.wallet(w) for w in item.wallets)
-            try:
-                if judged:
-                    item.result = transfer_in_operation(
-                        source, destination, item.value, item.meta, Kind.TRANSFER
+        with _ledger_rows(2 * len(todo), streamed=not judged) as add:
+            for item in todo:
+                source, destination = map(context.wallet, item.wallets)
+                try:
+                    if judged:
+                        item.result = transfer_in_operation(
+                            source, destination, item.value, item.meta, Kind.TRANSFER
+                        )
+                        continue
+                    ensure_active(source, destination)
+                    ensure_available(source, item.value)
+                    signals.pre_withdraw.send(
+                        sender=Wallet, wallet=source, amount=item.value, meta=item.meta
                     )
-                    continue
-                ensure_active(source, destination)
-                ensure_available(source, item.value)
-                signals.pre_withdraw.send(
-                    sender=Wallet, wallet=source, amount=item.value, meta=item.meta
-                )
-                signals.pre_deposit.send(
-                    sender=Wallet, wallet=destination, amount=item.value, meta=item.meta
-                )
-                legs = (
-                    entry(source, -item.value, meta=item.meta),
-                    entry(destination, item.value, meta=item.meta),
-                )
-            except WalletError as error:
-                raise _failed(item.index, error) from error
-            pending.append((item, legs))
+                    signals.pre_deposit.send(
+                        sender=Wallet, wallet=destination, amount=item.value, meta=item.meta
+                    )
+                    legs = (
+                        add(entry(source, -item.value, meta=item.meta)),
+                        add(entry(destination, item.value, meta=item.meta)),
+                    )
+                except WalletError as error:
+                    raise _failed(item.index, error) from error
+                pending.append((item, legs))
         if pending:
             _post_transfers(pending)
             write_balances(*context.locked)
@@ -297,8 +297,32 @@ def bulk_transfer(items: Iterable[Any]) -> list[Transfer | TransferHold]:
     return run(Operation("bulk_transfer", wallets=wallets), perform)
 
 
+@contextmanager
+def _ledger_rows(count: int, *, streamed: bool) -> Iterator[Callable[[Transaction], Transaction]]:
+    """Where a batch's new ledger rows go, one by one as they are made
+    (``add(row)``). Where it can, the batch streams them into the table
+    (``wallets.rows.row_stream``), and the database takes each in while the
+    next is made. It does not for a small batch (``wallets.rows.streams``),
+    nor when ``streamed`` is off (items that run statements of their own)
+    or ``pre_withdraw``/``pre_deposit`` has receivers: they may query, and
+    no statement can run while the COPY is open. Then the rows are kept, and
+    inserted once all are made."""
+    if streamed and streams(Transaction, count) and not receivers_judge_moves():
+        with row_stream(Transaction, count) as add:
+            yield add
+        return
+    made: list[Transaction] = []
+
+    def keep(row: Transaction) -> Transaction:
+        made.append(row)
+        return row
+
+    yield keep
+    post_all(made)
+
+
 def _post_transfers(pending: list[tuple[_Item, tuple[Transaction, Transaction]]]) -> None:
-    post_all([leg for _, legs in pending for leg in legs])
+    """The transfers joining the legs already written."""
     transfers = insert_rows(
         [
             transfer_row(withdraw, deposit, kind=Kind.TRANSFER, meta=item.meta)
