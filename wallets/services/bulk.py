@@ -4,7 +4,9 @@ Each item is validated exactly as the single call would validate it (amount
 rules, frozen wallets, available funds counted in item order, its own
 idempotency key), but the batch runs as one engine operation: one
 transaction, every wallet locked once in primary-key order, the ledger rows
-inserted a thousand to a statement and every balance written in one UPDATE.
+inserted a thousand to a statement (on PostgreSQL, streamed by COPY while the
+items are checked: :func:`_ledger_rows`) and every balance written in one
+UPDATE.
 It is all or nothing: a refused item raises :class:`BulkItemFailed` naming
 it, and nothing of the batch is kept. Signals go out after commit.
 
