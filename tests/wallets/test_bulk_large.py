@@ -125,3 +125,24 @@ def test_a_statement_inside_a_stream_is_refused_not_left_waiting(wallets):
             add(build(Transaction, wallet=wallet, type="deposit", amount=1, state="pending"))
             Wallet.objects.filter(pk=wallet.pk).exists()
     assert Transaction.objects.count() == rows_before
+
+
+def test_pre_signal_receivers_hear_every_item_of_a_large_transfer_batch(wallets):
+    heard = []
+    closed = wallets[3]
+
+    def refuse_closed(sender, wallet, amount, meta, **kwargs):
+        heard.append(wallet.pk)
+        if wallet.pk == closed.pk:
+            raise PermissionError("closed")
+
+    signals.pre_deposit.connect(refuse_closed, weak=False, dispatch_uid="large-closed")
+    try:
+        items = [(wallets[0], wallets[1 + i % 2], 1) for i in range(ITEMS)]
+        made = TransferService.bulk_transfer(items)
+        assert len(heard) == ITEMS and len(made) == ITEMS
+        with pytest.raises(PermissionError):
+            TransferService.bulk_transfer([*items, (wallets[0], closed, 1)])
+    finally:
+        signals.pre_deposit.disconnect(dispatch_uid="large-closed")
+    assert balances(wallets) == [1000 - ITEMS, 1000 + ITEMS // 2, 1000 + ITEMS // 2, 1000]

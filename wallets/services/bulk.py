@@ -5,7 +5,7 @@ rules, frozen wallets, available funds counted in item order, its own
 idempotency key), but the batch runs as one engine operation: one
 transaction, every wallet locked once in primary-key order, the ledger rows
 inserted a thousand to a statement (on PostgreSQL, streamed by COPY while the
-items are checked: :func:`_ledger_rows`) and every balance written in one
+items are checked: :func:`_new_rows`) and every balance written in one
 UPDATE.
 It is all or nothing: a refused item raises :class:`BulkItemFailed` naming
 it, and nothing of the batch is kept. Signals go out after commit.
@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from wallets import fees, idempotency, risk, signals
 from wallets.amounts import Amount, exact, parse_amount
@@ -39,7 +39,6 @@ from wallets.ledger import (
     ensure_available,
     entry,
     insert_rows,
-    post_all,
     transfer_row,
     write_balances,
 )
@@ -54,6 +53,7 @@ Transaction = get_transaction_model()
 Transfer = get_transfer_model()
 
 Kind = Transfer.Kind
+M = TypeVar("M")
 
 
 @dataclass(frozen=True)
@@ -230,14 +230,18 @@ def bulk_single(items: Iterable[Any], *, withdraw: bool) -> list[Transaction]:
     def perform(context: Context) -> list[Transaction]:
         _replay_earlier(checked, operation)
         todo = [item for item in checked if not item.replayed]
-        with _ledger_rows(len(todo), streamed=True) as add:
+        heard = receivers_judge_moves()
+        with _new_rows(Transaction, len(todo), streamed=not heard) as add:
             for item in todo:
                 wallet = context.wallet(item.wallets[0])
                 try:
                     ensure_active(wallet)
                     if withdraw:
                         ensure_available(wallet, item.value)
-                    pre_signal.send(sender=Wallet, wallet=wallet, amount=item.value, meta=item.meta)
+                    if heard:
+                        pre_signal.send(
+                            sender=Wallet, wallet=wallet, amount=item.value, meta=item.meta
+                        )
                     item.result = add(entry(wallet, sign * item.value, meta=item.meta))
                 except WalletError as error:
                     raise _failed(item.index, error) from error
@@ -265,8 +269,9 @@ def bulk_transfer(items: Iterable[Any]) -> list[Transfer | TransferHold]:
     def perform(context: Context) -> list[Transfer | TransferHold]:
         _replay_earlier(checked, "transfer")
         todo = [item for item in checked if not item.replayed]
+        heard = receivers_judge_moves()
         pending = []
-        with _ledger_rows(2 * len(todo), streamed=not judged) as add:
+        with _new_rows(Transaction, 2 * len(todo), streamed=not (judged or heard)) as add:
             for item in todo:
                 source, destination = map(context.wallet, item.wallets)
                 try:
@@ -277,12 +282,13 @@ def bulk_transfer(items: Iterable[Any]) -> list[Transfer | TransferHold]:
                         continue
                     ensure_active(source, destination)
                     ensure_available(source, item.value)
-                    signals.pre_withdraw.send(
-                        sender=Wallet, wallet=source, amount=item.value, meta=item.meta
-                    )
-                    signals.pre_deposit.send(
-                        sender=Wallet, wallet=destination, amount=item.value, meta=item.meta
-                    )
+                    if heard:
+                        signals.pre_withdraw.send(
+                            sender=Wallet, wallet=source, amount=item.value, meta=item.meta
+                        )
+                        signals.pre_deposit.send(
+                            sender=Wallet, wallet=destination, amount=item.value, meta=item.meta
+                        )
                     legs = (
                         add(entry(source, -item.value, meta=item.meta)),
                         add(entry(destination, item.value, meta=item.meta)),
@@ -300,38 +306,34 @@ def bulk_transfer(items: Iterable[Any]) -> list[Transfer | TransferHold]:
 
 
 @contextmanager
-def _ledger_rows(count: int, *, streamed: bool) -> Iterator[Callable[[Transaction], Transaction]]:
-    """Where a batch's new ledger rows go, one by one as they are made
+def _new_rows(model: type[M], count: int, *, streamed: bool) -> Iterator[Callable[[M], M]]:
+    """Where a batch's new ledger rows or transfers go, one by one as they are made
     (``add(row)``). Where it can, the batch streams them into the table
     (``wallets.rows.row_stream``), and the database takes each in while the
     next is made. It does not for a small batch (``wallets.rows.streams``),
-    nor when ``streamed`` is off (items that run statements of their own)
-    or ``pre_withdraw``/``pre_deposit`` has receivers: they may query, and
-    no statement can run while the COPY is open. Then the rows are kept, and
-    inserted once all are made."""
-    if streamed and streams(Transaction, count) and not receivers_judge_moves():
-        with row_stream(Transaction, count) as add:
+    nor with ``streamed`` off: for items that run statements of their own,
+    or when ``pre_withdraw``/``pre_deposit`` has receivers (they may query,
+    and no statement can run while the COPY is open). Then the rows are
+    kept, and inserted once all are made."""
+    if streamed and streams(model, count):
+        with row_stream(model, count) as add:
             yield add
         return
-    made: list[Transaction] = []
+    made: list[M] = []
 
-    def keep(row: Transaction) -> Transaction:
+    def keep(row: M) -> M:
         made.append(row)
         return row
 
     yield keep
-    post_all(made)
+    insert_rows(made)
 
 
 def _post_transfers(pending: list[tuple[_Item, tuple[Transaction, Transaction]]]) -> None:
     """The transfers joining the legs already written."""
-    transfers = insert_rows(
-        [
-            transfer_row(withdraw, deposit, kind=Kind.TRANSFER, meta=item.meta)
-            for item, (withdraw, deposit) in pending
-        ]
-    )
-    for (item, _), transfer in zip(pending, transfers, strict=True):
-        item.result = transfer
+    with _new_rows(Transfer, len(pending), streamed=True) as add:
+        for item, (withdraw, deposit) in pending:
+            item.result = add(transfer_row(withdraw, deposit, kind=Kind.TRANSFER, meta=item.meta))
+    transfers = [item.result for item, _ in pending]
     announce_transactions([leg for _, legs in pending for leg in legs])
     announce_transfers(transfers)
