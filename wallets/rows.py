@@ -257,6 +257,7 @@ def row_stream(model: type[M], count: int) -> Iterator[Callable[[M], M]]:
     fields = [f for f in meta.concrete_fields if not f.primary_key]
     read = row_reader(fields, connection, copy=True)
     pk = meta.pk.column
+    pk_attname = meta.pk.attname  # set directly: the ``pk`` property costs 3 calls a row
     columns = ", ".join(connection.ops.quote_name(c) for c in [pk, *(f.column for f in fields)])
     with connection.cursor() as cursor:
         # The sequence is looked up once, in the FROM clause: as nextval()'s
@@ -270,10 +271,11 @@ def row_stream(model: type[M], count: int) -> Iterator[Callable[[M], M]]:
         with cursor.copy(f"COPY {meta.db_table} ({columns}) FROM STDIN") as copy:
 
             def add(row: M) -> M:
-                row.pk = next(ids, None)
-                if row.pk is None:
+                new_id = next(ids, None)
+                if new_id is None:
                     raise ValueError(f"The stream was opened for {count} rows.")
-                copy.write_row([row.pk, *read(row)])
+                setattr(row, pk_attname, new_id)
+                copy.write_row([new_id, *read(row)])
                 row._state.adding, row._state.db = False, using
                 return row
 
