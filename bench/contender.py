@@ -23,7 +23,10 @@ class Product:
 
 
 class Counter(Protocol):
-    """Counts statements, BEGIN and COMMIT included; ``total`` after the block."""
+    """Counts statements, BEGIN and COMMIT included; ``total`` after the block,
+    and ``commit_seconds``, the time spent in COMMIT."""
+
+    commit_seconds: float
 
     @property
     def total(self) -> int: ...

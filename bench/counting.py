@@ -40,6 +40,7 @@ class StatementCounter:
     statements: int = 0
     commits: int = 0
     rollbacks: int = 0
+    commit_seconds: float = 0.0  # spent in COMMIT (PostgreSQL checks deferred keys there)
     sql: list[str] = field(default_factory=list)
 
     @property
@@ -68,7 +69,12 @@ class StatementCounter:
         def counted() -> Any:
             if _transaction_open(self.connection):
                 setattr(self, counter, getattr(self, counter) + 1)
-            return original()
+            start = time.perf_counter()
+            try:
+                return original()
+            finally:
+                if counter == "commits":
+                    self.commit_seconds += time.perf_counter() - start
 
         setattr(self.connection, name, counted)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ class Tally:
     """Statements the floor ran, BEGIN and COMMIT included."""
 
     total: int = 0
+    commit_seconds: float = 0.0
 
 
 class Floor:
@@ -130,9 +132,11 @@ class Floor:
                 self._tally.total += 1
             raise
         else:
+            start = time.perf_counter()
             conn.commit()
             if self._tally is not None:
                 self._tally.total += 1
+                self._tally.commit_seconds += time.perf_counter() - start
 
     def _lock(self, cursor: Any, ids: list[int]) -> dict[int, Decimal]:
         ids = sorted(set(ids))

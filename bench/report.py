@@ -137,6 +137,8 @@ def render(report: RunReport) -> str:
             f"{goal.figure} (a goal on {goal.elsewhere} only)" if goal.elsewhere else goal.figure
         )
         lines.append(f"  {mark:<8} {goal.text}: {figure}")
+        if goal.why:
+            lines.append(f"           Why: {goal.why}")
     lines += ["", *meta.get("notes", [])]
     failures = report.failures
     lines += [

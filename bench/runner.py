@@ -28,6 +28,8 @@ class ContenderResult:
     summary: Summary | None = None
     statements: float | None = None  # per operation (per batch for bulk), BEGIN/COMMIT included
     sample_ms: float | None = None  # median of the sampled operations, run alone
+    sample_cpu_ms: float | None = None  # this process's CPU time in one of them, median
+    sample_commit_ms: float | None = None  # time in COMMIT, per sampled operation
 
     def as_dict(self) -> dict:
         return {
@@ -36,8 +38,14 @@ class ContenderResult:
             "message": self.message,
             **(self.summary.as_dict() if self.summary else {}),
             "statements_per_op": self.statements,
-            "sequential_sample_ms": None if self.sample_ms is None else round(self.sample_ms, 3),
+            "sequential_sample_ms": _rounded(self.sample_ms),
+            "sequential_sample_cpu_ms": _rounded(self.sample_cpu_ms),
+            "sequential_sample_commit_ms": _rounded(self.sample_commit_ms),
         }
+
+
+def _rounded(ms: float | None) -> float | None:
+    return None if ms is None else round(ms, 3)
 
 
 @dataclass
@@ -98,23 +106,37 @@ def _fail(result: ContenderResult, error: BaseException, log: Log) -> None:
     log(traceback.format_exc())
 
 
-def _count_statements(
-    scenario: Scenario, contender: Contender, state: State, samples: int
-) -> tuple[float | None, float | None]:
+@dataclass
+class Sample:
+    """A scenario's operation run alone, ``samples`` times, on a quiet machine."""
+
+    statements: float  # per operation, BEGIN and COMMIT included
+    ms: float  # median wall time
+    cpu_ms: float  # median CPU time of this process
+    commit_ms: float  # mean time in COMMIT
+
+
+def _sample(scenario: Scenario, contender: Contender, state: State, samples: int) -> Sample | None:
     """Statements per sampled operation, then the operation's median time when run alone."""
     operation = scenario.sample(contender, state)
     if operation is None:
-        return None, None
+        return None
     operation()  # warm
     with contender.counting() as counter:
         for _ in range(samples):
             operation()
-    times = []
+    times, cpu = [], []
     for _ in range(samples):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         operation()
         times.append(time.perf_counter() - start)
-    return counter.total / samples, statistics.median(times) * 1000
+        cpu.append(time.process_time() - start_cpu)
+    return Sample(
+        counter.total / samples,
+        statistics.median(times) * 1000,
+        statistics.median(cpu) * 1000,
+        counter.commit_seconds / samples * 1000,
+    )
 
 
 def run_scenario(
@@ -152,9 +174,12 @@ def run_scenario(
         if result.status == "ok":
             result.summary = summarize(rounds[contender.name])
             try:
-                result.statements, result.sample_ms = _count_statements(
+                sample = _sample(
                     scenario, contender, states[contender.name], sizes.statement_samples
                 )
+                if sample is not None:
+                    result.statements, result.sample_ms = sample.statements, sample.ms
+                    result.sample_cpu_ms, result.sample_commit_ms = sample.cpu_ms, sample.commit_ms
             except Exception as error:
                 _fail(result, error, log)
         if result.status == "error":

@@ -28,6 +28,7 @@ def test_the_floor_moves_money_exactly_and_refuses_overdrafts(floor):
     with floor.counting() as tally:
         floor.transfer(source, destination, Decimal("2.50"))
     assert tally.total == 7  # BEGIN, lock, 2 UPDATE, 2 INSERT, COMMIT
+    assert tally.commit_seconds > 0
     with pytest.raises(FloorInsufficientFunds):
         floor.transfer(source, destination, Decimal("7.51"))
     floor.bulk_transfer([(source, destination, Decimal("1.25"))] * 4)
@@ -76,6 +77,7 @@ def test_the_statement_counter_counts_begin_and_commit():
         wallet.deposit(Decimal("1.00"), idempotency_key="counted")
     assert (counter.begins, counter.commits, counter.rollbacks) == (1, 1, 0)
     assert counter.total == counter.statements + 2 >= 4
+    assert counter.commit_seconds > 0  # the COMMIT is timed as well as counted
     assert any("INSERT INTO" in sql for sql in counter.sql)
     with StatementCounter(connection) as counter:
         wallet.deposit(Decimal("1.00"))

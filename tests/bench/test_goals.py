@@ -1,11 +1,11 @@
-"""The speed goals read a run's figures: the hot-receiver goal and its explanation."""
+"""The speed goals read a run's figures; the hot-receiver and bulk goals explain a miss."""
 
 from bench.goals import goals, hot_receiver
 from bench.runner import ContenderResult, RunReport, ScenarioResult
 from bench.timing import Round, summarize
 
 
-def scenario(name, speeds, *, statements=1.0, sample_ms=0.6):
+def scenario(name, speeds, *, statements=1.0, sample_ms=0.6, samples=None):
     results = {
         contender: ContenderResult(
             contender,
@@ -16,6 +16,9 @@ def scenario(name, speeds, *, statements=1.0, sample_ms=0.6):
         )
         for contender, speed in speeds.items()
     }
+    for contender, (ms, cpu_ms, commit_ms) in (samples or {}).items():
+        result = results[contender]
+        result.sample_ms, result.sample_cpu_ms, result.sample_commit_ms = ms, cpu_ms, commit_ms
     return ScenarioResult(name, name, "", 8, "op", results)
 
 
@@ -77,3 +80,27 @@ def test_the_postgresql_goals_are_shown_but_not_judged_on_sqlite():
     assert on_sqlite[floor_goal].as_dict()["goal_on"] == "PostgreSQL"
     budget = next(text for text in on_sqlite if text.endswith("≤ 6 statements"))
     assert on_postgres[budget].met is True and on_sqlite[budget].met is None
+
+
+def bulk_goal(run, name):
+    return next(goal for goal in goals(run) if goal.text.startswith(name))
+
+
+def test_a_bulk_rate_below_its_goal_says_where_a_batch_goes():
+    samples = {"ours": (140.0, 80.5, 30.25), "floor": (40.0, 9.0, 1.5)}
+    transfers = scenario(
+        "bulk_transfer", {"ours": 8000, "floor": 30000}, statements=6.0, samples=samples
+    )
+    deposits = scenario(
+        "bulk_deposit", {"ours": 25000, "floor": 60000}, statements=5.0, samples=samples
+    )
+    run = RunReport({"vendor": "postgresql"}, [transfers, deposits])
+    missed = bulk_goal(run, "bulk transfers")
+    assert missed.met is False
+    assert "a batch of ours takes 140.0 ms: 80.5 ms of Python" in missed.why
+    assert "30.2 ms in COMMIT" in missed.why and "three rows" in missed.why
+    assert "The floor's batch, two rows of three columns an item, takes 40.0 ms" in missed.why
+    assert "1.5 ms of it in COMMIT" in missed.why
+    assert missed.as_dict()["why"] == missed.why
+    met = bulk_goal(run, "bulk deposits")
+    assert met.met is True and met.why == "" and met.as_dict()["why"] is None
