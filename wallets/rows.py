@@ -111,10 +111,11 @@ def built_directly(model: type[models.Model]) -> bool:
 
 
 def _no_receivers(signal: ModelSignal, model: type[models.Model]) -> bool:
-    # Django's own fast path in Signal.send(): the per-sender cache holds
-    # NO_RECEIVERS once it has found none, and is cleared by every connect()
-    # and disconnect(). A bulk operation asks this for every row it builds.
-    if signal.sender_receivers_cache.get(model) is NO_RECEIVERS:
+    # Django's own fast paths in Signal.send(): no receivers at all, or the
+    # per-sender cache (a WeakKeyDictionary, cleared by every connect() and
+    # disconnect()) holding NO_RECEIVERS. A bulk operation asks this for
+    # every row it builds.
+    if not signal.receivers or signal.sender_receivers_cache.get(model) is NO_RECEIVERS:
         return True
     return not signal.has_listeners(model)
 
