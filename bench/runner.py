@@ -108,7 +108,8 @@ def _fail(result: ContenderResult, error: BaseException, log: Log) -> None:
 
 @dataclass
 class Sample:
-    """A scenario's operation run alone, ``samples`` times, on a quiet machine."""
+    """A scenario's operation run ``samples`` times one after another, with no
+    other contender or thread running."""
 
     statements: float  # per operation, BEGIN and COMMIT included
     ms: float  # median wall time
@@ -117,7 +118,8 @@ class Sample:
 
 
 def _sample(scenario: Scenario, contender: Contender, state: State, samples: int) -> Sample | None:
-    """Statements per sampled operation, then the operation's median time when run alone."""
+    """Statements and time in COMMIT per sampled operation, then the
+    operation's median wall and CPU time when run alone."""
     operation = scenario.sample(contender, state)
     if operation is None:
         return None
