@@ -69,15 +69,20 @@ def row_reader(fields: Sequence[models.Field], connection: Any, *, copy: bool = 
     plan = _reader_plans.get(key)
     if plan is None:
         plan = _reader_plans[key] = _reader_plan(fields, connection.vendor, copy)
-    _, read_all, automatic, converted, json_text = plan
+    _, read_all, automatic, automatic_at, converted, json_text = plan
     single = len(fields) == 1
     now = timezone.now()
     dumped = _JsonText() if json_text else None
+    # psycopg would format the same datetime again for every row of a COPY:
+    # half the cost of sending a ledger row.
+    now_text = now.isoformat()
 
     def read(row: models.Model) -> list[Any]:
         for attname in automatic:
             setattr(row, attname, now)
         values = [read_all(row)] if single else list(read_all(row))
+        for index in automatic_at:
+            values[index] = now_text
         for index, field in converted:
             value = values[index]
             # Most optional columns of a new ledger row are empty: nothing to convert.
@@ -105,6 +110,12 @@ def _reader_plan(fields: Sequence[models.Field], vendor: str, copy: bool) -> tup
         if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
     )
     postgres = vendor == "postgresql"
+    # Timestamps a COPY takes as the statement's moment, written once as text.
+    automatic_at = tuple(
+        index
+        for index, f in enumerate(fields)
+        if copy and postgres and f.attname in automatic and type(f) is models.DateTimeField
+    )
     # Plain JSON fields: what the ORM sends is json.dumps of the value.
     json_text = tuple(
         index
@@ -117,4 +128,4 @@ def _reader_plan(fields: Sequence[models.Field], vendor: str, copy: bool) -> tup
         if not (postgres and field.get_internal_type() in PLAIN_ON_POSTGRES)
         and index not in json_text
     )
-    return tuple(fields), read_all, automatic, converted, json_text
+    return tuple(fields), read_all, automatic, automatic_at, converted, json_text
