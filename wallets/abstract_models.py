@@ -17,6 +17,7 @@ from django.db import models
 
 from wallets.fields import AmountField
 from wallets.mixins import WalletOperationsMixin
+from wallets.uuids import time_ordered_uuid
 
 
 class ImmutableRowError(Exception):
@@ -149,7 +150,7 @@ class AbstractTransaction(LedgerRow):
     STATE_FIELDS = frozenset({"state", "balance_after", "resolved_at", "resolution_note"})
     ROW_NAME = "Ledger transactions"
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=time_ordered_uuid, unique=True, editable=False)
     # Indexed by the composite indexes below, which all start with the wallet:
     # every index is written on each of the ledger's inserts, so none is kept twice.
     wallet = models.ForeignKey(
@@ -245,7 +246,7 @@ class AbstractTransfer(LedgerRow):
     STATE_FIELDS = frozenset({"refunded_amount", "refund_state"})
     ROW_NAME = "Transfers"
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=time_ordered_uuid, unique=True, editable=False)
     kind = models.CharField(max_length=16, choices=Kind.choices)
     # Indexed by tr_from and tr_to below, which start with them.
     from_wallet = models.ForeignKey(

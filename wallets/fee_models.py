@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from decimal import Decimal
 
 from django.conf import settings
@@ -12,6 +11,7 @@ from django.db import models
 
 from wallets.abstract_models import LedgerRow
 from wallets.fields import AmountField
+from wallets.uuids import time_ordered_uuid
 
 
 class FeePolicy(models.Model):
@@ -161,7 +161,7 @@ class FeeCharge(LedgerRow):
     STATE_FIELDS = frozenset({"refunded"})
     ROW_NAME = "Fee charges"
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=time_ordered_uuid, unique=True, editable=False)
     kind = models.CharField(max_length=16, choices=Kind.choices)
     transfer = models.ForeignKey(
         settings.WALLETS_TRANSFER_MODEL,

@@ -1,5 +1,3 @@
-import uuid
-
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
@@ -15,6 +13,7 @@ from wallets.abstract_models import (
     LedgerRow,
 )
 from wallets.fields import AmountField
+from wallets.uuids import time_ordered_uuid
 
 
 class Wallet(AbstractWallet):
@@ -66,7 +65,7 @@ class AuditEntry(models.Model):
         CREDIT_LIMIT = "credit_limit", "Set credit limit"
         REFUND_PURCHASE = "refund_purchase", "Refund purchase"
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=time_ordered_uuid, unique=True, editable=False)
     # Kept after the user is gone: the label below still says who it was.
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
@@ -180,7 +179,7 @@ class TransferHold(LedgerRow):
     STATE_FIELDS = frozenset({"state", "transfer", "decided_by", "decided_at", "decision_note"})
     ROW_NAME = "Transfer holds"
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=time_ordered_uuid, unique=True, editable=False)
     from_wallet = models.ForeignKey(
         settings.WALLETS_WALLET_MODEL, on_delete=models.PROTECT, related_name="transfer_holds_out"
     )
@@ -236,7 +235,7 @@ class Purchase(LedgerRow):
     STATE_FIELDS = frozenset({"refunded_amount", "refund_state"})
     ROW_NAME = "Purchases"
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(default=time_ordered_uuid, unique=True, editable=False)
     wallet = models.ForeignKey(
         settings.WALLETS_WALLET_MODEL,
         on_delete=models.PROTECT,

@@ -9,8 +9,6 @@ take a value, which a default, which convert before they are sent.
 from __future__ import annotations
 
 import functools
-import os
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,6 +21,7 @@ from django.db.models.signals import ModelSignal, post_init, pre_init
 from django.dispatch.dispatcher import NO_RECEIVERS
 
 from wallets.row_values import row_reader
+from wallets.uuids import random_uuid
 
 M = TypeVar("M", bound=models.Model)
 
@@ -30,45 +29,6 @@ INSERT_CHUNK = 1000
 # From this many rows on, PostgreSQL gets the rows by COPY, with ids drawn from
 # the table's sequence first: no statement text grows with the batch.
 COPY_FROM = 20
-
-
-class _RandomUUIDs(threading.local):
-    """Version-4 UUIDs as ``uuid.uuid4`` makes them, from ``os.urandom`` read a
-    thousand ids at a time instead of one system call per row. Per thread;
-    a forked child never reuses its parent's ids."""
-
-    BATCH = 1024
-    # The bits a version-4 UUID keeps from its random bytes, and those it sets.
-    _KEEP = ~((0xF000 << 64) | (0xC000 << 48))
-    _VERSION_4 = (0x4000 << 64) | (0x8000 << 48)
-
-    def __init__(self) -> None:
-        self.ready: list[uuid.UUID] = []
-
-    def __call__(self) -> uuid.UUID:
-        if not self.ready:
-            self.ready = _version_4_uuids(os.urandom(16 * self.BATCH))
-        return self.ready.pop()
-
-
-def _version_4_uuids(raw: bytes) -> list[uuid.UUID]:
-    """Version-4 UUIDs of 16 random bytes each. ``uuid.UUID(bytes=…, version=4)``
-    checks its arguments on every call; these are made the way that
-    constructor stores them (the class is immutable, so its own ``__init__``
-    sets its slots with ``object.__setattr__`` too), three times as fast."""
-    keep, version = _RandomUUIDs._KEEP, _RandomUUIDs._VERSION_4
-    assign, unknown = object.__setattr__, uuid.SafeUUID.unknown
-    made = []
-    for start in range(0, len(raw), 16):
-        one = object.__new__(uuid.UUID)
-        assign(one, "int", int.from_bytes(raw[start : start + 16]) & keep | version)
-        assign(one, "is_safe", unknown)
-        made.append(one)
-    return made
-
-
-random_uuid = _RandomUUIDs()
-os.register_at_fork(after_in_child=lambda: random_uuid.ready.clear())
 
 
 @dataclass(frozen=True)

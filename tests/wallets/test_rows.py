@@ -1,14 +1,11 @@
 """New ledger rows built and inserted off the ORM's slow path, yet as the ORM would."""
 
-import os
-import pickle
-import uuid
 from decimal import Decimal
 
 import pytest
 from django.db.models.signals import post_init
 
-from wallets.rows import build, insert_rows, loaded, random_uuid, relate
+from wallets.rows import build, insert_rows, loaded, relate
 from wallets.swappable import get_transaction_model, get_transfer_model
 
 Transaction = get_transaction_model()
@@ -150,32 +147,3 @@ def test_a_model_that_overrides_init_is_built_by_it(alice, monkeypatch):
     row = build(Transaction, wallet=alice.wallet, type="deposit", amount=1, state="pending")
     assert len(made) == 1 and made[0]["type"] == "deposit"
     assert row.wallet is alice.wallet and row._state.adding
-
-
-def test_random_uuids_are_version_4_and_never_repeat():
-    drawn = [random_uuid() for _ in range(5000)]
-    assert len(set(drawn)) == 5000
-    assert {u.version for u in drawn} == {4}
-    assert {u.variant for u in drawn} == {uuid.RFC_4122}
-    # Each is the UUID its text, its bytes and a pickle make: equal, same hash.
-    for made in drawn[:200]:
-        pickled = pickle.loads(pickle.dumps(made))
-        remade = (uuid.UUID(str(made)), uuid.UUID(bytes=made.bytes), pickled)
-        for again in remade:
-            assert again == made and hash(again) == hash(made) and again.int == made.int
-        assert made.is_safe is uuid.SafeUUID.unknown
-
-
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
-def test_a_forked_child_draws_ids_of_its_own():
-    random_uuid()  # the parent now holds unused ids
-    parent_next = list(random_uuid.ready)
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: report the id it draws, then leave at once
-        os.write(write, random_uuid().bytes)
-        os._exit(0)
-    os.waitpid(pid, 0)
-    child_id = uuid.UUID(bytes=os.read(read, 16))
-    os.close(read), os.close(write)
-    assert child_id not in parent_next
