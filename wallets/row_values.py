@@ -75,7 +75,7 @@ def row_reader(fields: Sequence[models.Field], connection: Any, *, copy: bool = 
     dumped = _JsonText() if json_text else None
     # psycopg would format the same datetime again for every row of a COPY:
     # half the cost of sending a ledger row.
-    now_text = now.isoformat()
+    now_text = now.isoformat() if automatic_at else None
 
     def read(row: models.Model) -> list[Any]:
         for attname in automatic:
