@@ -11,14 +11,12 @@ The id tells when the row was made, to the millisecond, as the row itself
 does. Wallets keep random ids.
 
 Both kinds come from ``os.urandom`` read a thousand ids at a time instead of
-one system call per row; per thread, and a forked child never reuses its
-parent's bits.
+one system call per row; a forked child never reuses its parent's bits.
 """
 
 from __future__ import annotations
 
 import os
-import threading
 import time
 import uuid
 
@@ -29,41 +27,41 @@ _KEEP_7 = ((1 << 80) - 1) & _KEEP_4
 _VERSION_7 = (0x7 << 76) | (0x2 << 62)
 
 
-class _RandomBits(threading.local):
-    """128-bit random numbers, read from ``os.urandom`` :data:`BATCH` at a time."""
-
-    BATCH = 1024
-
-    def __init__(self) -> None:
-        self.ready: list[int] = []
-
-    def draw(self) -> int:
-        if not self.ready:
-            raw = os.urandom(16 * self.BATCH)
-            self.ready = [int.from_bytes(raw[i : i + 16]) for i in range(0, len(raw), 16)]
-        return self.ready.pop()
+# Random 128-bit numbers, read from ``os.urandom`` a thousand at a time. One
+# pool for every thread: ``list.pop`` hands each number out once.
+_BATCH = 1024
+_pool: list[int] = []
+os.register_at_fork(after_in_child=_pool.clear)
 
 
-_bits = _RandomBits()
-os.register_at_fork(after_in_child=lambda: _bits.ready.clear())
+def _random_bits() -> int:
+    try:
+        return _pool.pop()
+    except IndexError:
+        raw = os.urandom(16 * _BATCH)
+        _pool.extend(int.from_bytes(raw[i : i + 16]) for i in range(0, len(raw), 16))
+        return _pool.pop()
+
+
+_new, _assign, _unknown = object.__new__, object.__setattr__, uuid.SafeUUID.unknown
 
 
 def _uuid(value: int) -> uuid.UUID:
     # ``uuid.UUID(int=…)`` checks its arguments on every call; this stores the
     # number the way that constructor does (the class is immutable, so its own
     # ``__init__`` uses ``object.__setattr__`` too), at a third of the cost.
-    made = object.__new__(uuid.UUID)
-    object.__setattr__(made, "int", value)
-    object.__setattr__(made, "is_safe", uuid.SafeUUID.unknown)
+    made = _new(uuid.UUID)
+    _assign(made, "int", value)
+    _assign(made, "is_safe", _unknown)
     return made
 
 
 def random_uuid() -> uuid.UUID:
     """A version-4 UUID, as ``uuid.uuid4()`` makes it."""
-    return _uuid(_bits.draw() & _KEEP_4 | _VERSION_4)
+    return _uuid(_random_bits() & _KEEP_4 | _VERSION_4)
 
 
 def time_ordered_uuid() -> uuid.UUID:
     """A version-7 UUID: this millisecond, then random bits."""
     milliseconds = time.time_ns() // 1_000_000
-    return _uuid((milliseconds << 80) | (_bits.draw() & _KEEP_7) | _VERSION_7)
+    return _uuid((milliseconds << 80) | (_random_bits() & _KEEP_7) | _VERSION_7)

@@ -66,7 +66,7 @@ def test_ids_of_a_later_millisecond_sort_after_the_earlier_ones():
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 def test_a_forked_child_draws_bits_of_its_own():
     random_uuid()  # the parent now holds unused random bits
-    parent_next = list(uuids._bits.ready)
+    parent_next = list(uuids._pool)
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: report the id it draws, then leave at once
