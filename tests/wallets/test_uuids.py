@@ -2,6 +2,7 @@
 
 import os
 import pickle
+import threading
 import time
 import uuid
 from decimal import Decimal
@@ -61,6 +62,25 @@ def test_ids_of_a_later_millisecond_sort_after_the_earlier_ones():
     later = [time_ordered_uuid() for _ in range(50)]
     assert max(earlier) < min(later)
     assert max(map(str, earlier)) < min(map(str, later))  # as text, too
+
+
+def test_threads_drawing_at_once_never_get_the_same_id():
+    drawn: list[list[uuid.UUID]] = [[] for _ in range(8)]
+
+    def draw(into: list[uuid.UUID]) -> None:
+        for _ in range(3000):  # each thread empties the pool several times
+            into.append(time_ordered_uuid())
+            into.append(random_uuid())
+
+    threads = [threading.Thread(target=draw, args=(into,)) for into in drawn]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    every = [made for into in drawn for made in into]
+    assert len(every) == 8 * 6000
+    # The random bits, not only the ids: a number handed out twice would repeat them.
+    assert len({made.int & uuids._KEEP_7 for made in every}) == len(every)
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
