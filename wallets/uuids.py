@@ -39,7 +39,7 @@ def _random_bits() -> int:
         return _pool.pop()
     except IndexError:
         raw = os.urandom(16 * _BATCH)
-        _pool.extend(int.from_bytes(raw[i : i + 16]) for i in range(0, len(raw), 16))
+        _pool.extend([int.from_bytes(raw[i : i + 16]) for i in range(0, len(raw), 16)])
         return _pool.pop()
 
 
