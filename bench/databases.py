@@ -94,3 +94,22 @@ def analyze_apps(*app_labels: str) -> None:
         for label in app_labels:
             for model in apps.get_app_config(label).get_models():
                 cursor.execute(f"ANALYZE {quote(model._meta.db_table)}")
+
+
+def django_libpq_url() -> str | None:
+    """On PostgreSQL, a libpq connection string for the database Django
+    uses (our engine's and the peer's), for ``bench.waits``; else None."""
+    from django.db import connection
+    from psycopg.conninfo import make_conninfo
+
+    if connection.vendor != "postgresql":
+        return None
+    settings = connection.settings_dict
+    given = {
+        "dbname": settings["NAME"],
+        "host": settings["HOST"],
+        "port": str(settings["PORT"] or ""),
+        "user": settings["USER"],
+        "password": settings["PASSWORD"],
+    }
+    return make_conninfo("", **{key: value for key, value in given.items() if value})

@@ -347,3 +347,6 @@ class Floor:
             yield self._tally
         finally:
             self._tally = None
+
+    def activity_url(self) -> str | None:
+        return None if self.sqlite else self.target

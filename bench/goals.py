@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.runner import RunReport, ScenarioResult
+from bench.waits import CLIENT, ROW_LOCK, RUNNING, WAL
 
 ORDER = ("ours", "peer", "floor")
 # The scenarios the goals want at 3x dj-wallet or better.
@@ -93,6 +94,7 @@ def _why_hot_receiver_is_slow(
         "updated locked until the transaction has committed (its WAL flush included), so "
         f"payments into one merchant run one at a time: at {fmt(speed)}/s each holds the "
         f"lock for about {held}, against {alone} for a payment run alone; {how}. "
+        f"{_where_payments_wait(report, hot)}"
         "The plain-SQL floor queues on its merchant row the same way: its hot receiver "
         f"reaches {fmt(floor_ratio and floor_ratio * 100, 0, '%')} of its own distinct "
         f"pairs, and ours runs at {fmt(versus_floor and versus_floor * 100, 0, '%')} of "
@@ -101,6 +103,30 @@ def _why_hot_receiver_is_slow(
         "deferred, batched credit, during which the merchant's stored balance would lag "
         "its ledger) would lift it."
     )
+
+
+def _where_payments_wait(report: RunReport, hot: ScenarioResult) -> str:
+    """The sampled activity of ours' connections (``bench.waits``), hot
+    receiver against distinct pairs, as a sentence; empty when not sampled."""
+    result = hot.results.get("ours")
+    if result is None or not result.waits:
+        return ""
+    waits = result.waits
+    pairs = report.scenario("transfer_p8")
+    pairs_waits = pairs.results["ours"].waits if pairs and "ours" in pairs.results else None
+    contrast = (
+        f" (between distinct pairs: {_percent(pairs_waits[ROW_LOCK])})" if pairs_waits else ""
+    )
+    return (
+        "Sampled in one more round, ours' connections spent "
+        f"{_percent(waits[ROW_LOCK])} of their time waiting for a row lock{contrast}, "
+        f"{_percent(waits[WAL])} writing or flushing the WAL, {_percent(waits[RUNNING])} "
+        f"running and {_percent(waits[CLIENT])} idle while Python made the next payment. "
+    )
+
+
+def _percent(share: float) -> str:
+    return f"{share * 100:.0f}%"
 
 
 # What a bulk item writes: ours, its ledger legs (and the transfer joining

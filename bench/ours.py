@@ -10,7 +10,7 @@ from django.db import connection
 
 from bench.contender import NotAvailable, Product
 from bench.counting import StatementCounter
-from bench.databases import analyze_apps
+from bench.databases import analyze_apps, django_libpq_url
 
 
 @dataclass
@@ -135,3 +135,6 @@ class Ours:
 
     def counting(self) -> StatementCounter:
         return StatementCounter(connection)
+
+    def activity_url(self) -> str | None:
+        return django_libpq_url()

@@ -11,7 +11,7 @@ from django.db import connection
 
 from bench.contender import NotAvailable, Product
 from bench.counting import StatementCounter
-from bench.databases import analyze_apps
+from bench.databases import analyze_apps, django_libpq_url
 
 
 @dataclass
@@ -126,3 +126,6 @@ class Peer:
 
     def counting(self) -> StatementCounter:
         return StatementCounter(connection)
+
+    def activity_url(self) -> str | None:
+        return django_libpq_url()

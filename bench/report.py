@@ -9,6 +9,7 @@ from bench.history import HistoryResult
 from bench.invariants import Check
 from bench.pages import EXPORT_ROWS
 from bench.runner import RunReport
+from bench.waits import INTERVAL, KINDS
 
 STATEMENT_NOTE = (
     "Statements per operation (ours and dj-wallet through Django): counted with "
@@ -125,6 +126,8 @@ def render(report: RunReport) -> str:
         if hot["why"]:
             lines.append(f"  Why ours is below 70%: {hot['why']}")
 
+    lines += _wait_lines(report)
+
     if report.history is not None:
         lines += ["", *_history_lines(report.history)]
 
@@ -147,6 +150,29 @@ def render(report: RunReport) -> str:
         f"Elapsed: {report.elapsed_seconds:.1f} s",
     ]
     return "\n".join(lines)
+
+
+def _wait_lines(report: RunReport) -> list[str]:
+    """Where each contender's connections spent one more round of every
+    concurrent scenario (PostgreSQL: ``bench.waits``)."""
+    rows = [["scenario", "contender", *KINDS]]
+    for scenario in report.scenarios:
+        title = scenario.title
+        for name in ORDER:
+            result = scenario.results.get(name)
+            if result is not None and result.waits:
+                shares = [f"{result.waits[kind] * 100:.0f}%" for kind in KINDS]
+                rows.append([title, result.label, *shares])
+                title = ""
+    if len(rows) == 1:
+        return []
+    return [
+        "",
+        f"Where the connections' time went: pg_stat_activity every {INTERVAL * 1000:.0f} ms, "
+        "in one more round of each concurrent scenario. Waiting for a row lock; writing or "
+        "flushing the WAL; running; other waits; idle, with the client (Python) to act next.",
+        *_table(rows, set(range(2, 2 + len(KINDS)))),
+    ]
 
 
 def _check_lines(title: str, checks: list[Check]) -> list[str]:

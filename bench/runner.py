@@ -15,6 +15,7 @@ from bench.history import HistoryResult
 from bench.invariants import Check
 from bench.scenarios.base import Scenario, State
 from bench.timing import Round, Summary, summarize
+from bench.waits import WaitSampler
 
 Log = Callable[[str], None]
 
@@ -30,6 +31,9 @@ class ContenderResult:
     sample_ms: float | None = None  # median of the sampled operations, run alone
     sample_cpu_ms: float | None = None  # this process's CPU time in one of them, median
     sample_commit_ms: float | None = None  # time in COMMIT, per sampled operation
+    # PostgreSQL, scenarios that ask for it: where the connections' time went
+    # in one more round (bench.waits), by kind, 0 to 1.
+    waits: dict[str, float] | None = None
 
     def as_dict(self) -> dict:
         return {
@@ -41,6 +45,7 @@ class ContenderResult:
             "sequential_sample_ms": _rounded(self.sample_ms),
             "sequential_sample_cpu_ms": _rounded(self.sample_cpu_ms),
             "sequential_sample_commit_ms": _rounded(self.sample_commit_ms),
+            "waits": self.waits,
         }
 
 
@@ -141,6 +146,19 @@ def _sample(scenario: Scenario, contender: Contender, state: State, samples: int
     )
 
 
+def _waits(
+    scenario: Scenario, contender: Contender, state: State, sizes: Sizes
+) -> dict[str, float] | None:
+    """One more round, not timed, with the contender's database activity
+    sampled (``bench.waits``): PostgreSQL only."""
+    url = contender.activity_url()
+    if url is None:
+        return None
+    with WaitSampler(url) as sampler:
+        scenario.run_round(contender, state, sizes)
+    return sampler.shares()
+
+
 def run_scenario(
     scenario: Scenario, contenders: list[Contender], sizes: Sizes, log: Log
 ) -> ScenarioResult:
@@ -182,6 +200,8 @@ def run_scenario(
                 if sample is not None:
                     result.statements, result.sample_ms = sample.statements, sample.ms
                     result.sample_cpu_ms, result.sample_commit_ms = sample.cpu_ms, sample.commit_ms
+                if scenario.sample_waits:
+                    result.waits = _waits(scenario, contender, states[contender.name], sizes)
             except Exception as error:
                 _fail(result, error, log)
         if result.status == "error":

@@ -45,6 +45,12 @@ class Scenario:
     # What the latency percentiles time: one operation, or one batch (bulk).
     latency_unit: str = "op"
 
+    @property
+    def sample_waits(self) -> bool:
+        """Whether one more round samples where the connections wait
+        (``bench.waits``): in every scenario of several threads."""
+        return self.workers > 1
+
     def prepare(self, contender: Contender, sizes: Sizes) -> State:
         raise NotImplementedError
 

@@ -105,3 +105,6 @@ class MemoryContender:
     @contextmanager
     def counting(self) -> Iterator[Tally]:
         yield Tally()
+
+    def activity_url(self) -> str | None:
+        return None  # no database to sample

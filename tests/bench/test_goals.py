@@ -1,8 +1,10 @@
 """The speed goals read a run's figures; the hot-receiver and bulk goals explain a miss."""
 
 from bench.goals import goals, hot_receiver
+from bench.report import render
 from bench.runner import ContenderResult, RunReport, ScenarioResult
 from bench.timing import Round, summarize
+from bench.waits import KINDS
 
 
 def scenario(name, speeds, *, statements=1.0, sample_ms=0.6, samples=None):
@@ -51,6 +53,27 @@ def test_below_70_percent_the_report_explains_with_the_runs_own_figures():
     assert "reaches 50% of its own distinct pairs" in why
     assert "ours runs at 80% of the floor" in why
     assert "one statement that commits by itself" in why
+
+
+def test_the_explanation_gives_where_the_payments_waited_when_it_was_sampled():
+    run = report({"ours": 1000, "floor": 1250}, {"ours": 2000, "floor": 2500})
+    assert "Sampled" not in hot_receiver(run)["why"]
+    hot, pairs = run.scenario("hot_receiver_p8"), run.scenario("transfer_p8")
+    hot.results["ours"].waits = dict(zip(KINDS, [0.41, 0.07, 0.11, 0.03, 0.38], strict=True))
+    pairs.results["ours"].waits = dict(zip(KINDS, [0.0, 0.2, 0.1, 0.0, 0.7], strict=True))
+    why = hot_receiver(run)["why"]
+    assert "41% of their time waiting for a row lock (between distinct pairs: 0%)" in why
+    assert "7% writing or flushing the WAL, 11% running and 38% idle" in why
+    run.meta.update(
+        database="PostgreSQL", mode="full", rounds=1, python="3", django="5", peer_version="0",
+        cpus=2, started="now",
+    )
+    lines = render(run).splitlines()
+    table = lines[next(i for i, line in enumerate(lines) if line.startswith("Where the")) :]
+    assert table[1].split() == [
+        *("scenario", "contender", "row", "lock", "WAL", "running", "other", "waits", "client")
+    ]
+    assert any(line.split()[-5:] == ["41%", "7%", "11%", "3%", "38%"] for line in table)
 
 
 def test_an_operation_of_several_statements_is_explained_as_such():
