@@ -96,7 +96,7 @@ def analyze_apps(*app_labels: str) -> None:
                 cursor.execute(f"ANALYZE {quote(model._meta.db_table)}")
 
 
-def django_libpq_url() -> str | None:
+def django_conninfo() -> str | None:
     """On PostgreSQL, a libpq connection string for the database Django
     uses (our engine's and the peer's), for ``bench.waits``; else None."""
     from django.db import connection

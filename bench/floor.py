@@ -348,5 +348,5 @@ class Floor:
         finally:
             self._tally = None
 
-    def activity_url(self) -> str | None:
+    def activity_conninfo(self) -> str | None:
         return None if self.sqlite else self.target

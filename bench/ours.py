@@ -10,7 +10,7 @@ from django.db import connection
 
 from bench.contender import NotAvailable, Product
 from bench.counting import StatementCounter
-from bench.databases import analyze_apps, django_libpq_url
+from bench.databases import analyze_apps, django_conninfo
 
 
 @dataclass
@@ -136,5 +136,5 @@ class Ours:
     def counting(self) -> StatementCounter:
         return StatementCounter(connection)
 
-    def activity_url(self) -> str | None:
-        return django_libpq_url()
+    def activity_conninfo(self) -> str | None:
+        return django_conninfo()

@@ -11,7 +11,7 @@ from django.db import connection
 
 from bench.contender import NotAvailable, Product
 from bench.counting import StatementCounter
-from bench.databases import analyze_apps, django_libpq_url
+from bench.databases import analyze_apps, django_conninfo
 
 
 @dataclass
@@ -127,5 +127,5 @@ class Peer:
     def counting(self) -> StatementCounter:
         return StatementCounter(connection)
 
-    def activity_url(self) -> str | None:
-        return django_libpq_url()
+    def activity_conninfo(self) -> str | None:
+        return django_conninfo()

@@ -151,10 +151,10 @@ def _waits(
 ) -> dict[str, float] | None:
     """One more round, not timed, with the contender's database activity
     sampled (``bench.waits``): PostgreSQL only."""
-    url = contender.activity_url()
-    if url is None:
+    conninfo = contender.activity_conninfo()
+    if conninfo is None:
         return None
-    with WaitSampler(url) as sampler:
+    with WaitSampler(conninfo) as sampler:
         scenario.run_round(contender, state, sizes)
     return sampler.shares()
 

@@ -56,11 +56,12 @@ def shares(counts: Counter[str]) -> dict[str, float]:
 
 
 class WaitSampler:
-    """``with WaitSampler(url) as sampler:`` samples the activity of database
-    ``url`` (a libpq URL) while the block runs; then ``sampler.shares()``."""
+    """``with WaitSampler(conninfo) as sampler:`` samples the activity of the
+    database ``conninfo`` connects to (a libpq connection string or URL) while
+    the block runs; then ``sampler.shares()``."""
 
-    def __init__(self, url: str, interval: float = INTERVAL) -> None:
-        self.url = url
+    def __init__(self, conninfo: str, interval: float = INTERVAL) -> None:
+        self.conninfo = conninfo
         self.interval = interval
         self.counts: Counter[str] = Counter()
         self.samples = 0
@@ -71,8 +72,8 @@ class WaitSampler:
     def __enter__(self) -> WaitSampler:
         import psycopg
 
-        # Connected here, so a bad URL fails the block before it starts.
-        self._conn = psycopg.connect(self.url, autocommit=True)
+        # Connected here, so a bad conninfo fails the block before it starts.
+        self._conn = psycopg.connect(self.conninfo, autocommit=True)
         self._thread = threading.Thread(target=self._sample, name="wait-sampler", daemon=True)
         self._thread.start()
         return self

@@ -106,5 +106,5 @@ class MemoryContender:
     def counting(self) -> Iterator[Tally]:
         yield Tally()
 
-    def activity_url(self) -> str | None:
+    def activity_conninfo(self) -> str | None:
         return None  # no database to sample

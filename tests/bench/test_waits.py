@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from bench import waits
-from bench.databases import django_libpq_url
+from bench.databases import django_conninfo
 from bench.waits import CLIENT, KINDS, OTHER, ROW_LOCK, RUNNING, WAL, WaitSampler, kind, shares
 
 
@@ -45,19 +45,19 @@ def test_shares_cover_every_kind_and_add_up_to_one():
 @pytest.mark.postgres
 @pytest.mark.django_db
 def test_a_connection_queued_on_a_locked_row_is_sampled_as_waiting_for_it():
-    url = django_libpq_url()
+    conninfo = django_conninfo()
     table = f"wait_probe_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(url, autocommit=True) as setup:
+    with psycopg.connect(conninfo, autocommit=True) as setup:
         setup.execute(f"CREATE TABLE {table} (id int PRIMARY KEY, n int)")
         setup.execute(f"INSERT INTO {table} VALUES (1, 0)")
-    holder = psycopg.connect(url)
-    waiter = psycopg.connect(url, autocommit=True)
+    holder = psycopg.connect(conninfo)
+    waiter = psycopg.connect(conninfo, autocommit=True)
     try:
         holder.execute(f"SELECT n FROM {table} WHERE id = 1 FOR UPDATE")
         queued = threading.Thread(
             target=waiter.execute, args=(f"UPDATE {table} SET n = n + 1 WHERE id = 1",)
         )
-        with WaitSampler(url, interval=0.001) as sampler:
+        with WaitSampler(conninfo, interval=0.001) as sampler:
             queued.start()
             time.sleep(0.3)
             holder.commit()  # the waiter gets the row and finishes
@@ -73,7 +73,7 @@ def test_a_connection_queued_on_a_locked_row_is_sampled_as_waiting_for_it():
     finally:
         holder.close()
         waiter.close()
-        with psycopg.connect(url, autocommit=True) as cleanup:
+        with psycopg.connect(conninfo, autocommit=True) as cleanup:
             cleanup.execute(f"DROP TABLE {table}")
 
 
@@ -82,5 +82,5 @@ def test_a_connection_queued_on_a_locked_row_is_sampled_as_waiting_for_it():
 def test_a_failing_sample_fails_the_block(monkeypatch):
     monkeypatch.setattr(waits, "_ACTIVITY", "SELECT * FROM no_such_table")
     with pytest.raises(psycopg.errors.UndefinedTable):
-        with WaitSampler(django_libpq_url(), interval=0.001):
+        with WaitSampler(django_conninfo(), interval=0.001):
             time.sleep(0.05)
