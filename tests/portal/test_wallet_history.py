@@ -328,6 +328,20 @@ def test_an_export_read_in_chunks_has_every_row_once_in_the_pages_order(
     assert sorted(references, key=lambda ref: body.index(ref)) == references
 
 
+def test_an_export_is_sent_a_chunk_of_whole_lines_at_a_time(alice, alice_client, monkeypatch):
+    for index in range(6):
+        alice.deposit("1.00", meta={"reference": f"Row {index}"})
+    monkeypatch.setattr("portal.tables.EXPORT_CHUNK", 3)
+    response = alice_client.get(wallet_url(alice.wallet, "?_export=csv"))
+    pieces = [piece.decode() for piece in response.streaming_content]
+    # The header alone (at once), then the seven rows (six and the welcome
+    # credit) three lines a piece: each piece one socket write, never a line cut.
+    assert [piece.count("\r\n") for piece in pieces] == [1, 3, 3, 1]
+    assert all(piece.endswith("\r\n") for piece in pieces)
+    rows = list(csv.reader(io.StringIO("".join(pieces))))
+    assert len(rows) == 8 and len({row[6] for row in rows[1:]}) == 7
+
+
 def test_invalid_filter_exports_no_rows(alice, alice_client):
     response = alice_client.get(wallet_url(alice.wallet, "?amount_min=-5&_export=csv"))
     rows = list(csv.reader(io.StringIO(streamed(response))))
