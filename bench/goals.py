@@ -111,22 +111,20 @@ def _where_payments_wait(report: RunReport, hot: ScenarioResult) -> str:
     result = hot.results.get("ours")
     if result is None or not result.waits:
         return ""
-    waits = result.waits
+    share = {kind: fmt(part * 100, 0, "%") for kind, part in result.waits.items()}
     pairs = report.scenario("transfer_p8")
     pairs_waits = pairs.results["ours"].waits if pairs and "ours" in pairs.results else None
     contrast = (
-        f" (between distinct pairs: {_percent(pairs_waits[ROW_LOCK])})" if pairs_waits else ""
+        f" (between distinct pairs: {fmt(pairs_waits[ROW_LOCK] * 100, 0, '%')})"
+        if pairs_waits
+        else ""
     )
     return (
         "Sampled in one more round, ours' connections spent "
-        f"{_percent(waits[ROW_LOCK])} of their time waiting for a row lock{contrast}, "
-        f"{_percent(waits[WAL])} writing or flushing the WAL, {_percent(waits[RUNNING])} "
-        f"running and {_percent(waits[CLIENT])} idle while Python made the next payment. "
+        f"{share[ROW_LOCK]} of their time waiting for a row lock{contrast}, "
+        f"{share[WAL]} writing or flushing the WAL, {share[RUNNING]} running "
+        f"and {share[CLIENT]} idle while Python made the next payment. "
     )
-
-
-def _percent(share: float) -> str:
-    return f"{share * 100:.0f}%"
 
 
 # What a bulk item writes: ours, its ledger legs (and the transfer joining

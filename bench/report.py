@@ -161,7 +161,7 @@ def _wait_lines(report: RunReport) -> list[str]:
         for name in ORDER:
             result = scenario.results.get(name)
             if result is not None and result.waits:
-                shares = [f"{result.waits[kind] * 100:.0f}%" for kind in KINDS]
+                shares = [fmt(result.waits[kind] * 100, 0, "%") for kind in KINDS]
                 rows.append([title, result.label, *shares])
                 title = ""
     if len(rows) == 1:
